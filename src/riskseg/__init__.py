@@ -1,0 +1,37 @@
+"""riskseg: find the B2B customers who cost more than they bring, explain why, and act on it.
+
+The public API is small on purpose:
+
+>>> import riskseg
+>>> store = riskseg.Store(":memory:")          # or a DuckDB file, created and migrated
+>>> report = riskseg.import_path(store, "exports/")   # doctest: +SKIP
+>>> report.by_table()                                  # doctest: +SKIP
+{'invoices': {'read': 2466, 'stored': 2466, 'quarantined': 0, ...}}
+"""
+
+__version__ = "0.1.0"
+
+from riskseg.errors import (  # noqa: E402
+    AmbiguousDateFormat,
+    FileRejected,
+    InputError,
+    MappingError,
+    RisksegError,
+    StoreError,
+)
+from riskseg.ingest import ImportReport, import_path, load_mapping  # noqa: E402
+from riskseg.store import Store  # noqa: E402
+
+__all__ = [
+    "AmbiguousDateFormat",
+    "FileRejected",
+    "ImportReport",
+    "InputError",
+    "MappingError",
+    "RisksegError",
+    "Store",
+    "StoreError",
+    "__version__",
+    "import_path",
+    "load_mapping",
+]

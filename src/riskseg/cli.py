@@ -1,0 +1,332 @@
+"""The ``riskseg`` command: a thin shell over the Python API.
+
+Exit codes scripts can rely on: 0 success (rows may be quarantined), 2 a source or an
+argument could not be used at all, 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from riskseg import __version__
+from riskseg.errors import InputError, RisksegError
+from riskseg.store.store import DEFAULT_DB, Store, default_db_path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="riskseg",
+    help="Find the B2B customers who cost more than they bring, explain why, and act on it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+mapping_app = typer.Typer(help="Write and check mapping files (your headers -> the contract).",
+                          no_args_is_help=True)
+app.add_typer(mapping_app, name="mapping")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="RISKSEG_DB", show_envvar=True,
+                 help=f"Store file (default ./{DEFAULT_DB}).", show_default=False),
+]
+
+
+def _open(db: str | None) -> Store:
+    return Store(db or default_db_path())
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"riskseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """riskseg: one shared, explainable view of every customer's risk and value."""
+
+
+@app.command("import")
+def import_cmd(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files, folders or database URLs (postgresql://..., sqlite:///...).",
+        show_default=False)] = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", "-m", help="Mapping YAML: your headers and values -> the contract.")] = None,
+    db: DbOption = None,
+    date_format: Annotated[str | None, typer.Option(
+        "--date-format", help='How dates are written when not ISO, e.g. "%d-%m-%Y".')] = None,
+    decimal: Annotated[str | None, typer.Option(
+        "--decimal", help='Decimal separator of numbers in text files: "." or ",".')] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help='Print {table: {"read", "stored", "quarantined"}} as JSON.')] = False,
+) -> None:
+    """Import exports into the store; bad rows go to quarantine with their reasons.
+
+    Every row read is either stored or quarantined (file, line, column, reason), and the
+    counts are shown per table. Each source is imported in one transaction; importing
+    the same file again changes nothing, and newer versions of rows (same key) update them.
+
+    Examples:
+
+      riskseg import exports/                       # every file named after a table
+
+      riskseg import Debiteuren.csv --mapping mapping.yaml
+
+      riskseg import postgresql://erp@db/erp         # tables named after contract tables
+
+      riskseg import exports/ --json > counts.json
+    """
+    from riskseg.ingest.importer import import_path
+
+    if decimal not in (None, ".", ","):
+        raise InputError(f'--decimal must be "." or ",", not {decimal!r}')
+    store = _open(db)
+    try:
+        with _progress(enabled=not as_json) as hook:
+            report = import_path(store, *(paths or []), mapping=mapping, date_format=date_format,
+                                 decimal=decimal, progress=hook)
+    finally:
+        store.close()
+    for path, why in report.ignored:
+        err.print(f"[yellow]skipped[/] {path}: {why}", highlight=False)
+    for s in report.failed:
+        err.print(f"[red]not imported[/] {s.error}", highlight=False)
+    if as_json:
+        print(json.dumps(report.by_table(), indent=2, sort_keys=True))
+    else:
+        _print_import(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_import(report: Any) -> None:
+    t = RichTable(title="Import", title_justify="left")
+    for col in ("source", "table", "read", "stored", "new", "updated", "unchanged", "quarantined"):
+        t.add_column(col, justify="left" if col in ("source", "table") else "right")
+    for s in report.sources:
+        if s.error:
+            continue
+        q = f"[yellow]{s.quarantined:,}[/]" if s.quarantined else "0"
+        t.add_row(s.source, s.table, f"{s.read:,}", f"{s.stored:,}", f"{s.inserted:,}",
+                  f"{s.updated:,}", f"{s.unchanged:,}", q)
+    if t.row_count:
+        out.print(t)
+    for s in report.sources:
+        for note in s.notes:
+            out.print(f"  {s.source}: {note}", highlight=False)
+    if any(s.quarantined for s in report.sources):
+        out.print("See the quarantined rows and their reasons with: riskseg quarantine")
+
+
+class _progress:
+    """Rich progress while sources are imported (only drawn on a terminal)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and err.is_terminal
+        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.fields[stage]}"), TimeElapsedColumn(),
+                            console=err, transient=True)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Any:
+        if self.enabled:
+            self.bar.start()
+        return self.hook if self.enabled else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def hook(self, source: str, stage: str) -> None:
+        steps = {"reading": 0, "checking": 1, "storing": 2, "done": 3}
+        if source not in self.tasks:
+            self.tasks[source] = self.bar.add_task(Path(source).name or source, total=3, stage=stage)
+        self.bar.update(self.tasks[source], completed=steps.get(stage, 0), stage=stage)
+
+
+@app.command()
+def status(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show what the store holds: tables, rows, periods and which signal families are covered.
+
+    Example:
+
+      riskseg status --db riskseg.duckdb
+    """
+    from riskseg.store.store import FAMILIES
+
+    with _open(db) as store:
+        st = store.status()
+    if as_json:
+        print(json.dumps(st.as_dict(), indent=2))
+        return
+    t = RichTable(title=f"Store {st.path} (schema v{st.schema_version})", title_justify="left")
+    for col in ("table", "rows", "from", "to", "quarantined", "imports"):
+        t.add_column(col, justify="right" if col in ("rows", "quarantined", "imports") else "left")
+    for ts in st.tables:
+        t.add_row(ts.table, f"{ts.rows:,}", str(ts.first or ""), str(ts.last or ""),
+                  f"{ts.quarantined:,}", str(ts.imports))
+    out.print(t)
+    f = RichTable(title="Signal families", title_justify="left")
+    f.add_column("family")
+    f.add_column("covered")
+    f.add_column("needs")
+    for fam, ok in st.families.items():
+        f.add_row(fam, "[green]yes[/]" if ok else "[yellow]not covered[/]",
+                  " or ".join(f"{n}.csv" for n in FAMILIES[fam]))
+    out.print(f)
+
+
+@app.command()
+def quarantine(
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Only this table.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0 = all).")] = 50,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
+) -> None:
+    """List quarantined rows: file, line, column, value and the reason they were not stored.
+
+    Examples:
+
+      riskseg quarantine --table invoices
+
+      riskseg quarantine --json --limit 0 > quarantine.jsonl
+    """
+    with _open(db) as store:
+        rows = store.quarantine(table, limit=limit or None)
+        total = len(store.quarantine(table)) if limit else len(rows)
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, default=str))
+        return
+    if not rows:
+        out.print("No quarantined rows.")
+        return
+    t = RichTable(title=f"Quarantine ({total:,} rows)", title_justify="left", show_lines=False)
+    for col in ("table", "file", "line", "column", "value", "reason"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["table_name"], Path(r["source"]).name, str(r["line"] or ""), r["column"] or "",
+                  _short(r["value"]), r["reason"])
+    out.print(t)
+    if total > len(rows):
+        out.print(f"... {total - len(rows):,} more; use --limit 0 or --json to see all")
+
+
+def _short(v: Any) -> str:
+    text = "" if v is None else str(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="Number of customers (prospects included).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 0,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the exported tables.")] = Path("demo-data"),
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    db: DbOption = None,
+    no_import: Annotated[bool, typer.Option("--no-import", help="Only write the files.")] = False,
+) -> None:
+    """Create the demo company (a European B2B supplier, three years) and import it.
+
+    Example:
+
+      riskseg demo --customers 2000 --seed 0 --db demo.duckdb
+    """
+    from riskseg.demo import generate
+    from riskseg.ingest.importer import import_path
+
+    if fmt not in ("parquet", "csv"):
+        raise InputError(f"--format must be parquet or csv, not {fmt!r}")
+    with err.status(f"Generating {customers:,} customers (seed {seed})..."):
+        company = generate(customers=customers, seed=seed)
+        company.write(out_dir, format=fmt)
+    out.print(f"Demo company written to {out_dir}/ ({', '.join(company.tables)})")
+    if no_import:
+        return
+    store = _open(db)
+    try:
+        with _progress(enabled=True) as hook:
+            report = import_path(store, out_dir, progress=hook)
+    finally:
+        store.close()
+    _print_import(report)
+    out.print(f"Store: {db or default_db_path()}")
+    raise typer.Exit(report.exit_code)
+
+
+@mapping_app.command("suggest")
+def mapping_suggest(
+    files: Annotated[list[Path], typer.Argument(help="Export files (CSV, Excel, Parquet).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write here instead of printing.")] = None,
+) -> None:
+    """Write a starter mapping by matching your headers to the contract columns.
+
+    Knows common English, Dutch, German, French and Spanish ERP headers. Check the result:
+    unmatched headers and missing required columns are listed as comments.
+
+    Example:
+
+      riskseg mapping suggest Debiteuren.csv Klanten.xlsx -o mapping.yaml
+    """
+    from riskseg.ingest.peek import read_headers
+    from riskseg.ingest.suggest import render_mapping_yaml, suggest_mapping
+
+    found: dict[str, list[str]] = {}
+    for f in files:
+        found.update(read_headers(f))
+    text = render_mapping_yaml(suggest_mapping(found))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Mapping written to {output}")
+    else:
+        print(text, end="")
+
+
+def main() -> None:
+    """Entry point: user mistakes become one clear line and exit 2, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except InputError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_INPUT)
+    except RisksegError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_INTERNAL)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_INPUT)
+        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                  "Please report this with the command you ran.", highlight=False)
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The store: one DuckDB file holding the contract tables, the import log and the quarantine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from riskseg.contract import TABLE_ORDER, TABLES
+from riskseg.errors import InputError, StoreError
+from riskseg.store.migrations import current_version, migrate
+
+DEFAULT_DB = "riskseg.duckdb"
+
+#: The date column that tells what period a table covers (shown by ``riskseg status``).
+PERIOD_COLUMN = {
+    "customers": "customer_since",
+    "invoices": "issue_date",
+    "payments": "payment_date",
+    "orders": "order_date",
+    "quotes": "quote_date",
+    "interactions": "date",
+    "credit_reports": "report_date",
+    "flags": "date",
+    "contacts": None,
+    "surveys": "date",
+}
+
+#: Signal families and the tables that switch them on (any one of them is enough).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "payment": ("invoices", "payments"),
+    "value": ("orders",),
+    "cost_to_serve": ("interactions",),
+    "sales": ("quotes",),
+    "engagement": ("interactions",),
+    "external": ("credit_reports",),
+    "flags": ("flags",),
+    "loyalty": ("surveys",),
+}
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier in double quotes, safe for any name a user's export may use."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def default_db_path() -> str:
+    """``RISKSEG_DB`` when set, else ``./riskseg.duckdb``."""
+    return os.environ.get("RISKSEG_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    table: str
+    rows: int
+    first: date | None
+    last: date | None
+    quarantined: int
+    imports: int
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    path: str
+    schema_version: int
+    tables: list[TableStatus]
+    #: family -> covered?
+    families: dict[str, bool]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "tables": {
+                t.table: {
+                    "rows": t.rows,
+                    "first": t.first.isoformat() if t.first else None,
+                    "last": t.last.isoformat() if t.last else None,
+                    "quarantined": t.quarantined,
+                    "imports": t.imports,
+                }
+                for t in self.tables
+            },
+            "families": self.families,
+        }
+
+
+class Store:
+    """A riskseg store: the contract tables in one DuckDB database.
+
+    Parameters
+    ----------
+    path
+        Database file; created and migrated to the current schema when new.
+        ``":memory:"`` gives a throwaway in-memory store (tests, notebooks).
+    memory_limit
+        DuckDB's memory limit (e.g. ``"2GB"``); DuckDB spills to disk beyond it.
+    read_only
+        Open without the right to write (no migration is applied).
+
+    Examples
+    --------
+    >>> from riskseg import Store
+    >>> with Store(":memory:") as store:
+    ...     store.count("customers")
+    0
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = DEFAULT_DB,
+        *,
+        memory_limit: str | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        # riskseg draws its own progress bars; DuckDB's would interleave with them.
+        self.con.execute("SET enable_progress_bar = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+        if not read_only:
+            migrate(self.con)
+        self.schema_version = current_version(self.con)
+
+    # -- life cycle -------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: everything or nothing is written."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- reading ------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        """Number of rows in a contract table (or ``quarantine`` / ``import_log``)."""
+        _known(table)
+        row = self.con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def table(self, name: str) -> Any:
+        """A contract table as a ``pyarrow.Table`` without riskseg's bookkeeping columns."""
+        _known(name)
+        cols = ", ".join(quote_ident(c.name) for c in TABLES[name].stored_columns)
+        return self.con.execute(f"SELECT {cols} FROM {quote_ident(name)}").arrow().read_all()
+
+    def quarantine(self, table: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Quarantined rows (oldest source line first) with file, line, column and reason."""
+        where, params = "", []
+        if table:
+            _known(table)
+            where, params = "WHERE table_name = ?", [table]
+        sql = (
+            'SELECT table_name, source, line, "column", value, reason, record, import_id '
+            f"FROM quarantine {where} ORDER BY table_name, source, line"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cur = self.con.execute(sql, params)
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def imports(self) -> list[dict[str, Any]]:
+        """The import log, newest first."""
+        cur = self.con.execute("SELECT * FROM import_log ORDER BY import_id DESC")
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def status(self) -> StoreStatus:
+        """Row counts, covered periods and signal families of everything stored."""
+        tables = []
+        for name in TABLE_ORDER:
+            period = PERIOD_COLUMN[name]
+            span = f"min({quote_ident(period)}), max({quote_ident(period)})" if period else "NULL, NULL"
+            row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchone()
+            assert row is not None
+            q = self.con.execute(
+                "SELECT count(*) FROM quarantine WHERE table_name = ?", [name]
+            ).fetchone()
+            n_imp = self.con.execute(
+                "SELECT count(*) FROM import_log WHERE table_name = ?", [name]
+            ).fetchone()
+            tables.append(
+                TableStatus(name, int(row[0]), row[1], row[2], int(q[0]) if q else 0,
+                            int(n_imp[0]) if n_imp else 0)
+            )
+        rows = {t.table: t.rows for t in tables}
+        families = {f: any(rows[t] > 0 for t in needs) for f, needs in FAMILIES.items()}
+        return StoreStatus(self.path, self.schema_version, tables, families)
+
+    def tables_with_rows(self, names: Sequence[str] = TABLE_ORDER) -> list[str]:
+        return [n for n in names if self.count(n) > 0]
+
+
+def _known(table: str) -> None:
+    if table not in TABLES and table not in ("quarantine", "import_log"):
+        raise InputError(f"unknown table {table!r}; known: {', '.join(TABLE_ORDER)}")
+
+
+def _checked_size(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", value, re.I):
+        raise InputError(f"memory limit {value!r} is not a size such as '2GB' or '512MB'")
+    return value.strip()
