@@ -200,8 +200,8 @@ def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
     con.execute(sql)
     for c in fallback_cols:
         rows = con.execute(
-            f"SELECT {_t(c.name)}_src, n FROM (SELECT any_value(__line) AS l, count(*) AS n, __fb_{c.name} AS {_t(c.name)}_src "
-            f"FROM {name}_chk WHERE __fb_{c.name} IS NOT NULL GROUP BY ALL) ORDER BY n DESC LIMIT 5"
+            f"SELECT __fb_{c.name}, count(*) AS n FROM {name}_chk WHERE __fb_{c.name} IS NOT NULL "
+            "GROUP BY ALL ORDER BY n DESC, 1 LIMIT 5"
         ).fetchall()
         if rows:
             shown = ", ".join(f"{v!r} ({n})" for v, n in rows)

@@ -172,7 +172,7 @@ class Store:
         """A contract table as a ``pyarrow.Table`` without riskseg's bookkeeping columns."""
         _known(name)
         cols = ", ".join(quote_ident(c.name) for c in TABLES[name].stored_columns)
-        return self.con.execute(f"SELECT {cols} FROM {quote_ident(name)}").arrow().read_all()
+        return self.con.sql(f"SELECT {cols} FROM {quote_ident(name)}").to_arrow_table()
 
     def quarantine(self, table: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Quarantined rows (oldest source line first) with file, line, column and reason."""
