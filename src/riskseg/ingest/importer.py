@@ -378,7 +378,7 @@ def _quarantine(store: Store, import_id: int, table: str, staged: Staged, name: 
         "e.reason || CASE WHEN len(c.__errs) > 1 THEN ' (and ' || (len(c.__errs) - 1) || ' more: ' || "
         "array_to_string(list_transform(c.__errs[2:], lambda x: x.column || ': ' || x.reason), '; ') || ')' "
         f"ELSE '' END, CAST({record} AS VARCHAR) "
-        f"FROM (SELECT __line, __errs, __errs[1] AS e FROM {name}_chk WHERE len(__errs) > 0) c "
+        f"FROM (SELECT __line, __errs, __errs[1] AS e FROM {name}_chk WHERE __errs IS NOT NULL) c "
         f"JOIN {staged.relation} s USING (__line)",
         [import_id, table, staged.source],
     )

@@ -116,7 +116,8 @@ def read_csv(
     newline_expr = " + ".join(
         f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cols.values()
     )
-    has_nl = _scalar(con, f"SELECT count(*) FROM {raw} WHERE ({newline_expr}) > 0") > 0
+    any_nl = " OR ".join(f"contains({c}, chr(10))" for c in cols.values())
+    has_nl = bool(con.execute(f"SELECT 1 FROM {raw} WHERE {any_nl} LIMIT 1").fetchall())
     if rej_rows:
         con.execute(f"CREATE TEMP TABLE {name}_rpos (pos BIGINT)")
         con.executemany(f"INSERT INTO {name}_rpos VALUES (?)", [[r[0]] for r in rej_rows])

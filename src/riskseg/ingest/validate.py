@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from riskseg.contract import Column, Table
+from riskseg.contract import TABLES, Column, Table
 from riskseg.errors import FileRejected
 from riskseg.ingest import convert
 from riskseg.ingest.convert import lit
@@ -146,58 +146,71 @@ def detect_formats(
 
 def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
           merge_copies: bool = False) -> Checked:
-    """Convert and check every row; creates ``<name>_chk`` and ``<name>_ok``."""
+    """Convert and check every row; creates ``<name>_chk`` and the view ``<name>_ok``.
+
+    The SQL is layered (raw text -> cleaned numbers -> values -> typed + errors) so that
+    each conversion runs once per cell; the error list is built only for rows with an error.
+    """
     t = p.table
     notes: list[str] = []
-    raw_select = [f"__line"] + [f"{expr} AS {_r(c)}" for c, expr in p.raw.items()]
+    raw_select = ["__line"] + [f"{expr} AS {_r(c)}" for c, expr in p.raw.items()]
     if t.line_key and "line_no" not in p.raw:
         raw_select.append(
-            f"CAST(row_number() OVER (PARTITION BY {p.raw[t.line_key]} ORDER BY __line) AS VARCHAR) AS {_r('line_no')}"
+            f"CAST(row_number() OVER (PARTITION BY {p.raw[t.line_key]} ORDER BY __line) "
+            f"AS VARCHAR) AS {_r('line_no')}"
         )
-    present = [c for c in t.stored_columns if c.name in p.raw or (c.name == "line_no" and t.line_key)]
-    typed_select, err_items = [], []
-    for col in present:
-        typed, errors = _convert(col, p)
-        typed_select.append(f"{typed} AS {_t(col.name)}")
-        err_items.extend(errors)
+    present = [c for c in t.stored_columns
+               if c.name in p.raw or (c.name == "line_no" and t.line_key)]
+    numeric = [c for c in present if c.type in ("int", "decimal", "score")]
+    clean_select = ["*"] + [
+        f"{convert.number_text(_r(c.name)) if p.decimal else _r(c.name)} AS {_n(c.name)}"
+        for c in numeric
+    ]
+    convs = {c.name: _convert(c, p) for c in present}
+    value_select = ["*"] + [f"{cv.value} AS {_v(n)}" for n, cv in convs.items()]
+    typed_select = [f"{cv.typed} AS {_t(n)}" for n, cv in convs.items()]
+    err_items = [e for cv in convs.values() for e in cv.errors]
     fk_joins = []
     for col in present:
         if col.references:
-            ref_key = "customer_id" if col.references == "customers" else "invoice_id"
+            ref_key = TABLES[col.references].key[0]
             alias = f"__fk_{col.name}"
             fk_joins.append(
-                f"LEFT JOIN (SELECT DISTINCT {ref_key} AS {alias} FROM {quote_ident(col.references)}) "
-                f"ON {_t(col.name)} = {alias}"
+                f"LEFT JOIN (SELECT DISTINCT {quote_ident(ref_key)} AS {alias} "
+                f"FROM {quote_ident(col.references)}) ON {_v(col.name)} = {alias}"
             )
-            err_items.append(
-                (col.name, f"{_t(col.name)} IS NOT NULL AND {alias} IS NULL",
-                 f"'{col.name} ' || {_q(_r(col.name))} || ' is not in {col.references}; import "
-                 f"{col.references} first or add it there'")
-            )
+            err_items.append((
+                col.name, f"{_v(col.name)} IS NOT NULL AND {alias} IS NULL",
+                f"{lit(col.name + ' ')} || {_q(_r(col.name))} || "
+                f"{lit(f' is not in {col.references}; import {col.references} first or add it there')}",
+            ))
     for later, earlier in t.date_order:
         if later in p.raw and earlier in p.raw:
-            err_items.append(
-                (later, f"{_t(later)} < {_t(earlier)}",
-                 f"'{later} ' || CAST({_t(later)} AS VARCHAR) || ' is before {earlier} ' || CAST({_t(earlier)} AS VARCHAR)")
-            )
-    errs = (
-        "list_filter(["
-        + ", ".join(
-            f"CASE WHEN {cond} THEN {{'column': {lit(c)}, 'value': left({_r(c)}, 200), 'reason': {reason}}} END"
+            err_items.append((
+                later, f"{_v(later)} < {_v(earlier)}",
+                f"{lit(later + ' ')} || CAST({_v(later)} AS VARCHAR) || "
+                f"{lit(f' is before {earlier} ')} || CAST({_v(earlier)} AS VARCHAR)",
+            ))
+    if err_items:
+        any_error = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in err_items)
+        items = ", ".join(
+            f"CASE WHEN {cond} THEN {{'column': {lit(c)}, 'value': left({_r(c)}, 200), "
+            f"'reason': {reason}}} END"
             for c, cond, reason in err_items
         )
-        + "], lambda e: e IS NOT NULL)"
-    ) if err_items else "[]"
+        errs = f"CASE WHEN {any_error} THEN list_filter([{items}], lambda e: e IS NOT NULL) END"
+    else:
+        errs = "CAST(NULL AS STRUCT(\"column\" VARCHAR, value VARCHAR, reason VARCHAR)[])"
     fallback_cols = [c for c in present if c.enum_fallback]
     fb_select = "".join(f", {_fallback_flag(c)} AS __fb_{c.name}" for c in fallback_cols)
-    sql = (
+    con.execute(
         f"CREATE TEMP TABLE {name}_chk AS "
         f"WITH r AS (SELECT {', '.join(raw_select)} FROM {staged.relation}), "
-        f"t AS (SELECT *, {', '.join(typed_select)} FROM r) "
-        f"SELECT __line, {', '.join(_t(c.name) for c in present)}, {errs} AS __errs{fb_select} "
-        f"FROM t {' '.join(fk_joins)}"
+        f"n AS (SELECT {', '.join(clean_select)} FROM r), "
+        f"v AS (SELECT {', '.join(value_select)} FROM n) "
+        f"SELECT __line, {', '.join(typed_select)}, {errs} AS __errs{fb_select} "
+        f"FROM v {' '.join(fk_joins)}"
     )
-    con.execute(sql)
     for c in fallback_cols:
         rows = con.execute(
             f"SELECT __fb_{c.name}, count(*) AS n FROM {name}_chk WHERE __fb_{c.name} IS NOT NULL "
@@ -222,96 +235,100 @@ def _check_duplicates(con: duckdb.DuckDBPyConnection, t: Table, name: str, prese
     Returns the number of folded copies."""
     keys = ", ".join(_t(k) for k in t.key)
     row_hash = "hash(" + ", ".join(_t(c.name) for c in present) + ")"
+    # keys first (cheap), details only for the keys that repeat
+    con.execute(
+        f"CREATE TEMP TABLE {name}_dupkeys AS SELECT {keys} FROM {name}_chk "
+        f"WHERE __errs IS NULL GROUP BY {keys} HAVING count(*) > 1"
+    )
     con.execute(
         f"CREATE TEMP TABLE {name}_dup AS SELECT {keys}, count(*) AS n, "
         f"count(DISTINCT {row_hash}) AS variants, list(__line ORDER BY __line) AS lines "
-        f"FROM {name}_chk WHERE len(__errs) = 0 GROUP BY {keys} HAVING count(*) > 1"
+        f"FROM {name}_chk SEMI JOIN {name}_dupkeys USING ({keys}) "
+        f"WHERE __errs IS NULL GROUP BY {keys}"
     )
-    key_text = " || '/' || ".join(f"CAST({_t(k)} AS VARCHAR)" for k in t.key)
-    key_label = "/".join(t.key)
+    key_text = " || '/' || ".join(f"CAST(c.{_t(k)} AS VARCHAR)" for k in t.key)
+    key_label = lit("/".join(t.key) + " ")
     con.execute(
         f"CREATE TEMP TABLE {name}_dupbad AS SELECT c.__line, CASE WHEN d.variants = 1 "
-        f"THEN {lit(key_label + ' ')} || {key_text} || ' is an exact copy of line ' || d.lines[1] "
-        f"ELSE {lit(key_label + ' ')} || {key_text} || ' appears on lines ' || "
-        "array_to_string(d.lines[1:5], ', ') || CASE WHEN d.n > 5 THEN ' and ' || (d.n - 5) || ' more' ELSE '' END "
-        "|| ' with different values; fix the export so each key appears once' END AS reason, "
-        f"{key_text} AS keyval "
-        f"FROM {name}_chk c JOIN {name}_dup d USING ({', '.join(_t(k) for k in t.key)}) "
-        f"WHERE len(c.__errs) = 0 AND (d.variants > 1 OR (c.__line <> d.lines[1] AND NOT {merge_copies}))"
+        f"THEN {key_label} || {key_text} || ' is an exact copy of line ' || d.lines[1] "
+        f"ELSE {key_label} || {key_text} || ' appears on lines ' || "
+        "array_to_string(d.lines[1:5], ', ') || CASE WHEN d.n > 5 THEN ' and ' || (d.n - 5) "
+        "|| ' more' ELSE '' END || ' with different values; fix the export so each key "
+        f"appears once' END AS reason, {key_text} AS keyval "
+        f"FROM {name}_chk c JOIN {name}_dup d USING ({keys}) "
+        f"WHERE c.__errs IS NULL AND (d.variants > 1 OR (c.__line <> d.lines[1] AND NOT {merge_copies}))"
     )
     con.execute(
         f"CREATE TEMP TABLE {name}_folded AS SELECT unnest(lines[2:]) AS __line FROM {name}_dup "
         f"WHERE variants = 1 AND {merge_copies}"
     )
     con.execute(
-        f"CREATE TEMP TABLE {name}_ok AS SELECT * EXCLUDE (__errs) FROM {name}_chk c "
-        f"WHERE len(c.__errs) = 0 AND c.__line NOT IN (SELECT __line FROM {name}_dupbad) "
+        f"CREATE TEMP VIEW {name}_ok AS SELECT * EXCLUDE (__errs) FROM {name}_chk c "
+        f"WHERE c.__errs IS NULL AND c.__line NOT IN (SELECT __line FROM {name}_dupbad) "
         f"AND c.__line NOT IN (SELECT __line FROM {name}_folded)"
     )
     return _count(con, f"{name}_folded")
 
 
-def _convert(col: Column, p: Plan) -> tuple[str, list[tuple[str, str, str]]]:
-    """(typed SQL, [(column, error condition, reason SQL)]) for one contract column."""
-    r = _r(col.name)
+@dataclass(frozen=True)
+class _Conv:
+    value: str  # SQL over r_/n_ columns: the converted value (DOUBLE, DATE, BOOLEAN, text)
+    typed: str  # SQL over v_ columns: the stored value
+    errors: list[tuple[str, str, str]]  # (column, condition, reason SQL)
+
+
+def _convert(col: Column, p: Plan) -> _Conv:
+    """How one contract column is converted and what makes it wrong."""
+    r, v = _r(col.name), _v(col.name)
     errors: list[tuple[str, str, str]] = []
     if col.required:
         errors.append((col.name, f"{r} IS NULL", lit("required value is missing")))
     if col.type == "str":
-        typed = r
+        value, typed = r, v
         if col.enum:
             norm = f"regexp_replace(lower({r}), '[\\s-]+', '_', 'g')"
-            allowed = ", ".join(lit(v) for v in col.enum)
-            if col.enum_fallback:
-                typed = f"CASE WHEN {norm} IN ({allowed}) THEN {norm} WHEN {r} IS NOT NULL THEN {lit(col.enum_fallback)} END"
-            else:
-                typed = f"CASE WHEN {norm} IN ({allowed}) THEN {norm} ELSE {r} END"
-                errors.append((col.name, f"{r} IS NOT NULL AND {norm} NOT IN ({allowed})",
-                               f"{_q(r)} || ' is not one of: {', '.join(col.enum)}'"))
+            allowed = ", ".join(lit(e) for e in col.enum)
+            fallback = lit(col.enum_fallback) if col.enum_fallback else r
+            value = f"CASE WHEN {norm} IN ({allowed}) THEN {norm} ELSE {fallback} END"
+            if not col.enum_fallback:
+                errors.append((col.name, f"{r} IS NOT NULL AND {v} NOT IN ({allowed})",
+                               f"{_q(r)} || {lit(' is not one of: ' + ', '.join(col.enum))}"))
         errors.append((col.name, f"length({r}) > {convert.MAX_FIELD_CHARS}",
-                       f"'value is ' || length({r}) || ' characters long; at most "
-                       f"{convert.MAX_FIELD_CHARS:,} are kept per field'"))
-        return typed, errors
+                       f"'value is ' || length({r}) || {lit(f' characters long; at most {convert.MAX_FIELD_CHARS:,} are kept per field')}"))
+        return _Conv(value, typed, errors)
     if col.type in ("int", "decimal", "score"):
-        value = convert.number_value(convert.number_text(r), p.decimal)
+        value = convert.number_value(_n(col.name), p.decimal)
         sep = "" if p.decimal is None else f" (decimal separator {p.decimal!r})"
-        if col.type == "int":
-            typed = f"CASE WHEN {value} = round({value}) THEN CAST({value} AS BIGINT) END"
-            what = "a whole number"
-        else:
-            typed = value
-            what = "a number"
-        errors.append((col.name, f"{r} IS NOT NULL AND ({typed}) IS NULL",
+        what = "a whole number" if col.type == "int" else "a number"
+        typed = f"CASE WHEN {v} = round({v}) THEN CAST({v} AS BIGINT) END" if col.type == "int" else v
+        bad = f"{v} IS NULL OR {v} <> round({v})" if col.type == "int" else f"{v} IS NULL"
+        errors.append((col.name, f"{r} IS NOT NULL AND ({bad})",
                        f"{_q(r)} || {lit(f' is not {what}{sep}')}"))
         lo, hi = col.min, col.max
         if lo is not None or hi is not None:
-            conds = []
-            if lo is not None:
-                conds.append(f"({typed}) < {lo}")
-            if hi is not None:
-                conds.append(f"({typed}) > {hi}")
-            span = f"{_fmt(lo)}-{_fmt(hi)}" if lo is not None and hi is not None else (
-                f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}")
+            conds = ([f"{v} < {lo}"] if lo is not None else []) + ([f"{v} > {hi}"] if hi is not None else [])
+            if lo is not None and hi is not None:
+                span = f"{_fmt(lo)}-{_fmt(hi)}"
+            else:
+                span = f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}"
             errors.append((col.name, " OR ".join(conds),
-                           f"{_q(r)} || ' is outside the allowed range {span} for {col.name}'"))
-        return typed, errors
+                           f"{_q(r)} || {lit(f' is outside the allowed range {span} for {col.name}')}"))
+        return _Conv(value, typed, errors)
     if col.type == "date":
-        typed = convert.date_value(r, p.date_formats)
-        errors.append((col.name, f"{r} IS NOT NULL AND ({typed}) IS NULL",
-                       f"{_q(r)} || ' is not a date (expected {convert.describe_formats(p.date_formats)})'"))
-        return typed, errors
+        errors.append((col.name, f"{r} IS NOT NULL AND {v} IS NULL",
+                       f"{_q(r)} || {lit(f' is not a date (expected {convert.describe_formats(p.date_formats)})')}"))
+        return _Conv(convert.date_value(r, p.date_formats), v, errors)
     if col.type == "bool":
-        typed = convert.bool_value(r)
-        errors.append((col.name, f"{r} IS NOT NULL AND ({typed}) IS NULL",
-                       f"{_q(r)} || ' is not yes/no (expected {convert.BOOL_WORDS})'"))
-        return typed, errors
+        errors.append((col.name, f"{r} IS NOT NULL AND {v} IS NULL",
+                       f"{_q(r)} || {lit(f' is not yes/no (expected {convert.BOOL_WORDS})')}"))
+        return _Conv(convert.bool_value(r), v, errors)
     raise AssertionError(col.type)
 
 
 def _fallback_flag(col: Column) -> str:
-    r, t = _r(col.name), _t(col.name)
+    r, v = _r(col.name), _v(col.name)
     norm = f"regexp_replace(lower({r}), '[\\s-]+', '_', 'g')"
-    return f"CASE WHEN {r} IS NOT NULL AND {norm} <> {t} THEN {r} END"
+    return f"CASE WHEN {r} IS NOT NULL AND {norm} <> {v} THEN {r} END"
 
 
 def _r(col: str) -> str:
@@ -320,6 +337,14 @@ def _r(col: str) -> str:
 
 def _t(col: str) -> str:
     return quote_ident(col)
+
+
+def _n(col: str) -> str:
+    return quote_ident(f"n_{col}")
+
+
+def _v(col: str) -> str:
+    return quote_ident(f"v_{col}")
 
 
 def _q(expr: str) -> str:
