@@ -83,15 +83,16 @@ def import_cmd(
     counts are shown per table. Each source is imported in one transaction; importing
     the same file again changes nothing, and newer versions of rows (same key) update them.
 
+    A database URL (postgresql://user@host/db, sqlite:///erp.db) imports every table named
+    after a contract table, or the queries named in the mapping.
+
     Examples:
 
-      riskseg import exports/                       # every file named after a table
+      riskseg import docs/examples/exports/
 
-      riskseg import Debiteuren.csv --mapping mapping.yaml
+      riskseg import --mapping docs/examples/erp/mapping.yaml
 
-      riskseg import postgresql://erp@db/erp         # tables named after contract tables
-
-      riskseg import exports/ --json > counts.json
+      riskseg import docs/examples/exports/ --json > counts.json
     """
     from riskseg.ingest.importer import import_path
 
@@ -169,7 +170,7 @@ def status(
 
     Example:
 
-      riskseg status --db riskseg.duckdb
+      riskseg status --db demo.duckdb
     """
     from riskseg.store.store import FAMILIES
 
@@ -249,7 +250,7 @@ def demo(
 
     Example:
 
-      riskseg demo --customers 2000 --seed 0 --db demo.duckdb
+      riskseg demo --customers 300 --seed 0 --out demo-data --db demo.duckdb
     """
     from riskseg.demo import generate
     from riskseg.ingest.importer import import_path
@@ -286,7 +287,7 @@ def mapping_suggest(
 
     Example:
 
-      riskseg mapping suggest Debiteuren.csv Klanten.xlsx -o mapping.yaml
+      riskseg mapping suggest docs/examples/erp/Klanten.csv docs/examples/erp/Facturen.csv -o mapping.yaml
     """
     from riskseg.ingest.peek import read_headers
     from riskseg.ingest.suggest import render_mapping_yaml, suggest_mapping
@@ -317,12 +318,14 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_INPUT)
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc.format_message()}", highlight=False)
+        sys.exit(EXIT_INPUT)
+    except Exception as exc:  # anything unexpected: one line, no traceback
         err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
                   "Please report this with the command you ran.", highlight=False)
         sys.exit(EXIT_INTERNAL)

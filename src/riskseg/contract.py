@@ -276,3 +276,31 @@ FALSE_WORDS = ("false", "f", "0", "no", "n", "nee", "nein", "non", "falsch", "on
 def table(name: str) -> Table:
     """The contract table called ``name``; raises ``KeyError`` for an unknown one."""
     return TABLES[name]
+
+
+def markdown() -> str:
+    """The contract as Markdown tables (docs/import.md embeds this; a test keeps them equal)."""
+    lines: list[str] = []
+    for name in TABLE_ORDER:
+        t = TABLES[name]
+        lines += [f"### {name}", "", (t.meaning[:1].upper() + t.meaning[1:] + ".") if t.meaning else "", "",
+                  f"Key: {', '.join(t.key)}.", "",
+                  "| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            rule = []
+            if c.enum:
+                rule.append(" / ".join(c.enum) + (f" (others kept as {c.enum_fallback})"
+                                                  if c.enum_fallback else ""))
+            if c.min is not None or c.max is not None:
+                rule.append(f"{'' if c.min is None else c.min:g}..{'' if c.max is None else c.max:g}"
+                            if c.min is not None and c.max is not None
+                            else (f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"))
+            if c.references:
+                rule.append(f"must exist in {c.references}")
+            lines.append(f"| {c.name} | {c.type} | {'yes' if c.required else ''} | "
+                         f"{'; '.join(rule)} | {c.meaning} |")
+        for later, earlier in t.date_order:
+            lines.append("")
+            lines.append(f"Rule: {later} >= {earlier}.")
+        lines.append("")
+    return "\n".join(lines).strip() + "\n"
