@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_fixture import pg_schema, pg_url
 
 import riskseg
+from pg_fixture import pg_schema, pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

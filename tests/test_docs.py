@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from riskseg.cli import app
 from riskseg.contract import markdown
 
@@ -27,14 +27,17 @@ def _workdir(tmp_path: Path) -> Path:
 def _run(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RISKSEG_DB": str(cwd / "examples.duckdb"), "COLUMNS": "120"}
     cmd = RISKSEG + line.removeprefix("riskseg")
-    return subprocess.run(cmd, shell=True, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        cmd, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_contract_section_of_import_docs_is_generated_from_the_contract() -> None:
     text = (ROOT / "docs" / "import.md").read_text(encoding="utf-8")
     section = text.split("<!-- contract:begin -->\n", 1)[1].split("<!-- contract:end -->", 1)[0]
-    assert section == markdown(), "docs/import.md is stale: regenerate with riskseg.contract.markdown()"
+    assert section == markdown(), (
+        "docs/import.md is stale: regenerate with riskseg.contract.markdown()"
+    )
 
 
 def test_readme_tour_commands_run(tmp_path: Path) -> None:
@@ -81,8 +84,19 @@ def test_every_help_example_runs(tmp_path: Path) -> None:
 
 
 def test_help_explains_every_command() -> None:
-    for args in (["--help"], ["import", "--help"], ["status", "--help"],
-                 ["quarantine", "--help"], ["demo", "--help"], ["mapping", "suggest", "--help"]):
-        result = subprocess.run([RISKSEG, *args], capture_output=True, text=True, timeout=60,
-                                env={**os.environ, "COLUMNS": "120"})
+    for args in (
+        ["--help"],
+        ["import", "--help"],
+        ["status", "--help"],
+        ["quarantine", "--help"],
+        ["demo", "--help"],
+        ["mapping", "suggest", "--help"],
+    ):
+        result = subprocess.run(
+            [RISKSEG, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "120"},
+        )
         assert result.returncode == 0 and "Usage" in result.stdout, args

@@ -11,7 +11,7 @@ The public API is small on purpose:
 
 __version__ = "0.1.0"
 
-from riskseg.errors import (  # noqa: E402
+from riskseg.errors import (
     AmbiguousDateFormat,
     FileRejected,
     InputError,
@@ -19,8 +19,8 @@ from riskseg.errors import (  # noqa: E402
     RisksegError,
     StoreError,
 )
-from riskseg.ingest import ImportReport, import_path, load_mapping  # noqa: E402
-from riskseg.store import Store  # noqa: E402
+from riskseg.ingest import ImportReport, import_path, load_mapping
+from riskseg.store import Store
 
 __all__ = [
     "AmbiguousDateFormat",

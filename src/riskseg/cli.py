@@ -30,8 +30,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-mapping_app = typer.Typer(help="Write and check mapping files (your headers -> the contract).",
-                          no_args_is_help=True)
+mapping_app = typer.Typer(
+    help="Write and check mapping files (your headers -> the contract).", no_args_is_help=True
+)
 app.add_typer(mapping_app, name="mapping")
 
 out = Console()
@@ -39,8 +40,13 @@ err = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="RISKSEG_DB", show_envvar=True,
-                 help=f"Store file (default ./{DEFAULT_DB}).", show_default=False),
+    typer.Option(
+        "--db",
+        envvar="RISKSEG_DB",
+        show_envvar=True,
+        help=f"Store file (default ./{DEFAULT_DB}).",
+        show_default=False,
+    ),
 ]
 
 
@@ -56,26 +62,44 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """riskseg: one shared, explainable view of every customer's risk and value."""
 
 
 @app.command("import")
 def import_cmd(
-    paths: Annotated[list[str] | None, typer.Argument(
-        help="Files, folders or database URLs (postgresql://..., sqlite:///...).",
-        show_default=False)] = None,
-    mapping: Annotated[Path | None, typer.Option(
-        "--mapping", "-m", help="Mapping YAML: your headers and values -> the contract.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files, folders or database URLs (postgresql://..., sqlite:///...).",
+            show_default=False,
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", "-m", help="Mapping YAML: your headers and values -> the contract."
+        ),
+    ] = None,
     db: DbOption = None,
-    date_format: Annotated[str | None, typer.Option(
-        "--date-format", help='How dates are written when not ISO, e.g. "%d-%m-%Y".')] = None,
-    decimal: Annotated[str | None, typer.Option(
-        "--decimal", help='Decimal separator of numbers in text files: "." or ",".')] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help='Print {table: {"read", "stored", "quarantined"}} as JSON.')] = False,
+    date_format: Annotated[
+        str | None,
+        typer.Option("--date-format", help='How dates are written when not ISO, e.g. "%d-%m-%Y".'),
+    ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option("--decimal", help='Decimal separator of numbers in text files: "." or ",".'),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print {table: {"read", "stored", "quarantined"}} as JSON.'),
+    ] = False,
 ) -> None:
     """Import exports into the store; bad rows go to quarantine with their reasons.
 
@@ -101,8 +125,14 @@ def import_cmd(
     store = _open(db)
     try:
         with _progress(enabled=not as_json) as hook:
-            report = import_path(store, *(paths or []), mapping=mapping, date_format=date_format,
-                                 decimal=decimal, progress=hook)
+            report = import_path(
+                store,
+                *(paths or []),
+                mapping=mapping,
+                date_format=date_format,
+                decimal=decimal,
+                progress=hook,
+            )
     finally:
         store.close()
     for path, why in report.ignored:
@@ -124,8 +154,16 @@ def _print_import(report: Any) -> None:
         if s.error:
             continue
         q = f"[yellow]{s.quarantined:,}[/]" if s.quarantined else "0"
-        t.add_row(s.source, s.table, f"{s.read:,}", f"{s.stored:,}", f"{s.inserted:,}",
-                  f"{s.updated:,}", f"{s.unchanged:,}", q)
+        t.add_row(
+            s.source,
+            s.table,
+            f"{s.read:,}",
+            f"{s.stored:,}",
+            f"{s.inserted:,}",
+            f"{s.updated:,}",
+            f"{s.unchanged:,}",
+            q,
+        )
     if t.row_count:
         out.print(t)
     for s in report.sources:
@@ -140,9 +178,15 @@ class _progress:
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled and err.is_terminal
-        self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[stage]}"), TimeElapsedColumn(),
-                            console=err, transient=True)
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[stage]}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
         self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> Any:
@@ -157,7 +201,9 @@ class _progress:
     def hook(self, source: str, stage: str) -> None:
         steps = {"reading": 0, "checking": 1, "storing": 2, "done": 3}
         if source not in self.tasks:
-            self.tasks[source] = self.bar.add_task(Path(source).name or source, total=3, stage=stage)
+            self.tasks[source] = self.bar.add_task(
+                Path(source).name or source, total=3, stage=stage
+            )
         self.bar.update(self.tasks[source], completed=steps.get(stage, 0), stage=stage)
 
 
@@ -183,16 +229,25 @@ def status(
     for col in ("table", "rows", "from", "to", "quarantined", "imports"):
         t.add_column(col, justify="right" if col in ("rows", "quarantined", "imports") else "left")
     for ts in st.tables:
-        t.add_row(ts.table, f"{ts.rows:,}", str(ts.first or ""), str(ts.last or ""),
-                  f"{ts.quarantined:,}", str(ts.imports))
+        t.add_row(
+            ts.table,
+            f"{ts.rows:,}",
+            str(ts.first or ""),
+            str(ts.last or ""),
+            f"{ts.quarantined:,}",
+            str(ts.imports),
+        )
     out.print(t)
     f = RichTable(title="Signal families", title_justify="left")
     f.add_column("family")
     f.add_column("covered")
     f.add_column("needs")
     for fam, ok in st.families.items():
-        f.add_row(fam, "[green]yes[/]" if ok else "[yellow]not covered[/]",
-                  " or ".join(f"{n}.csv" for n in FAMILIES[fam]))
+        f.add_row(
+            fam,
+            "[green]yes[/]" if ok else "[yellow]not covered[/]",
+            " or ".join(f"{n}.csv" for n in FAMILIES[fam]),
+        )
     out.print(f)
 
 
@@ -225,8 +280,14 @@ def quarantine(
     for col in ("table", "file", "line", "column", "value", "reason"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(r["table_name"], Path(r["source"]).name, str(r["line"] or ""), r["column"] or "",
-                  _short(r["value"]), r["reason"])
+        t.add_row(
+            r["table_name"],
+            Path(r["source"]).name,
+            str(r["line"] or ""),
+            r["column"] or "",
+            _short(r["value"]),
+            r["reason"],
+        )
     out.print(t)
     if total > len(rows):
         out.print(f"... {total - len(rows):,} more; use --limit 0 or --json to see all")
@@ -239,9 +300,15 @@ def _short(v: Any) -> str:
 
 @app.command()
 def demo(
-    customers: Annotated[int, typer.Option(help="Number of customers (prospects included).")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company.")] = 0,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the exported tables.")] = Path("demo-data"),
+    customers: Annotated[
+        int, typer.Option(help="Number of customers (prospects included).")
+    ] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same company.")
+    ] = 0,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the exported tables.")] = Path(
+        "demo-data"
+    ),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     db: DbOption = None,
     no_import: Annotated[bool, typer.Option("--no-import", help="Only write the files.")] = False,
@@ -259,7 +326,7 @@ def demo(
         raise InputError(f"--format must be parquet or csv, not {fmt!r}")
     with err.status(f"Generating {customers:,} customers (seed {seed})..."):
         company = generate(customers=customers, seed=seed)
-        company.write(out_dir, format=fmt)
+        company.write(out_dir, format="csv" if fmt == "csv" else "parquet")
     out.print(f"Demo company written to {out_dir}/ ({', '.join(company.tables)})")
     if no_import:
         return
@@ -277,8 +344,9 @@ def demo(
 @mapping_app.command("suggest")
 def mapping_suggest(
     files: Annotated[list[Path], typer.Argument(help="Export files (CSV, Excel, Parquet).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write here instead of printing.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of printing.")
+    ] = None,
 ) -> None:
     """Write a starter mapping by matching your headers to the contract columns.
 
@@ -326,8 +394,11 @@ def main() -> None:
             err.print(f"error: {exc.format_message()}", highlight=False)
         sys.exit(EXIT_INPUT)
     except Exception as exc:  # anything unexpected: one line, no traceback
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
-                  "Please report this with the command you ran.", highlight=False)
+        err.print(
+            f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "Please report this with the command you ran.",
+            highlight=False,
+        )
         sys.exit(EXIT_INTERNAL)
 
 

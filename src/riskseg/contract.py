@@ -99,16 +99,24 @@ TABLES: dict[str, Table] = {
                 _C("industry", "str", meaning="sector label (NACE/SIC code or text)"),
                 _C("country", "str", meaning="ISO 3166 alpha-2 preferred"),
                 _C("region", "str", meaning="sales region"),
-                _C("size_band", "str", meaning="company size",
-                   enum=("micro", "small", "medium", "large", "enterprise")),
+                _C(
+                    "size_band",
+                    "str",
+                    meaning="company size",
+                    enum=("micro", "small", "medium", "large", "enterprise"),
+                ),
                 _C("account_manager", "str", meaning="owner in sales"),
                 _C("payment_terms_days", "int", meaning="agreed terms; default 30", min=0, max=730),
                 _C("credit_limit", "decimal", meaning="current credit limit", min=0),
                 _C("regulated", "bool", meaning="may only end for legal/compliance reasons"),
                 _C("strategic", "bool", meaning="strategically important account"),
                 _C("customer_since", "date", meaning="start of relationship"),
-                _C("status", "str", meaning="active / prospect / closed",
-                   enum=("active", "prospect", "closed")),
+                _C(
+                    "status",
+                    "str",
+                    meaning="active / prospect / closed",
+                    enum=("active", "prospect", "closed"),
+                ),
             ),
             key=("customer_id",),
             meaning="one row per customer or prospect (required)",
@@ -171,8 +179,13 @@ TABLES: dict[str, Table] = {
                 _C("customer_id", "str", True, references="customers"),
                 _C("quote_date", "date", True),
                 _C("amount", "decimal", True),
-                _C("status", "str", True, "won / lost / open / expired",
-                   enum=("won", "lost", "open", "expired")),
+                _C(
+                    "status",
+                    "str",
+                    True,
+                    "won / lost / open / expired",
+                    enum=("won", "lost", "open", "expired"),
+                ),
                 _C("discount_pct", "decimal", meaning="discount obtained or asked", min=0, max=100),
             ),
             key=("quote_id",),
@@ -185,8 +198,14 @@ TABLES: dict[str, Table] = {
                 _C("customer_id", "str", True, references="customers"),
                 _C("contact_id", "str", meaning="-> contacts"),
                 _C("date", "date", True),
-                _C("type", "str", True, "interaction type", enum=INTERACTION_TYPES,
-                   enum_fallback="other"),
+                _C(
+                    "type",
+                    "str",
+                    True,
+                    "interaction type",
+                    enum=INTERACTION_TYPES,
+                    enum_fallback="other",
+                ),
                 _C("department", "str", meaning="sales / finance / service / engineering / ..."),
                 _C("effort_minutes", "decimal", meaning="staff time spent", min=0),
             ),
@@ -215,9 +234,20 @@ TABLES: dict[str, Table] = {
                 _C("flag_id", "str", True),
                 _C("customer_id", "str", True, references="customers"),
                 _C("date", "date", True),
-                _C("category", "str", True, enum=(
-                    "conduct", "reputation", "ethics", "compliance", "regulatory", "fraud",
-                    "other")),
+                _C(
+                    "category",
+                    "str",
+                    True,
+                    enum=(
+                        "conduct",
+                        "reputation",
+                        "ethics",
+                        "compliance",
+                        "regulatory",
+                        "fraud",
+                        "other",
+                    ),
+                ),
                 _C("severity", "int", True, "1 watch, 2 serious, 3 red line", min=1, max=3),
                 _C("department", "str", meaning="who raised it"),
                 _C("note", "str", meaning="free text, evidence"),
@@ -250,8 +280,14 @@ TABLES: dict[str, Table] = {
                 _C("contact_id", "str", meaning="-> contacts"),
                 _C("customer_id", "str", True, references="customers"),
                 _C("date", "date", True),
-                _C("behavior", "score", True, "plans to continue, buy more, recommend",
-                   min=0, max=10),
+                _C(
+                    "behavior",
+                    "score",
+                    True,
+                    "plans to continue, buy more, recommend",
+                    min=0,
+                    max=10,
+                ),
                 _C("attitude", "score", True, "feels about working with us", min=0, max=10),
             ),
             key=("response_id",),
@@ -283,22 +319,35 @@ def markdown() -> str:
     lines: list[str] = []
     for name in TABLE_ORDER:
         t = TABLES[name]
-        lines += [f"### {name}", "", (t.meaning[:1].upper() + t.meaning[1:] + ".") if t.meaning else "", "",
-                  f"Key: {', '.join(t.key)}.", "",
-                  "| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
+        lines += [
+            f"### {name}",
+            "",
+            (t.meaning[:1].upper() + t.meaning[1:] + ".") if t.meaning else "",
+            "",
+            f"Key: {', '.join(t.key)}.",
+            "",
+            "| column | type | required | rule | meaning |",
+            "|---|---|---|---|---|",
+        ]
         for c in t.columns:
             rule = []
             if c.enum:
-                rule.append(" / ".join(c.enum) + (f" (others kept as {c.enum_fallback})"
-                                                  if c.enum_fallback else ""))
+                rule.append(
+                    " / ".join(c.enum)
+                    + (f" (others kept as {c.enum_fallback})" if c.enum_fallback else "")
+                )
             if c.min is not None or c.max is not None:
-                rule.append(f"{'' if c.min is None else c.min:g}..{'' if c.max is None else c.max:g}"
-                            if c.min is not None and c.max is not None
-                            else (f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"))
+                rule.append(
+                    f"{'' if c.min is None else c.min:g}..{'' if c.max is None else c.max:g}"
+                    if c.min is not None and c.max is not None
+                    else (f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}")
+                )
             if c.references:
                 rule.append(f"must exist in {c.references}")
-            lines.append(f"| {c.name} | {c.type} | {'yes' if c.required else ''} | "
-                         f"{'; '.join(rule)} | {c.meaning} |")
+            lines.append(
+                f"| {c.name} | {c.type} | {'yes' if c.required else ''} | "
+                f"{'; '.join(rule)} | {c.meaning} |"
+            )
         for later, earlier in t.date_order:
             lines.append("")
             lines.append(f"Rule: {later} >= {earlier}.")

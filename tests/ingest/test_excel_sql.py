@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from conftest import CUSTOMERS_CSV, write
 
 import riskseg
+from conftest import write
 
 
 def _workbook(path: Path) -> Path:
@@ -45,7 +45,9 @@ def test_excel_sheet_per_table_with_title_rows(store: riskseg.Store, tmp_path: P
     assert counts["customers"]["stored"] == 2
     assert (counts["invoices"]["read"], counts["invoices"]["stored"]) == (3, 2)
     [bad] = store.quarantine("invoices")
-    assert bad["line"] == 4 and bad["column"] == "amount" and "'n/a' is not a number" in bad["reason"]
+    assert (
+        bad["line"] == 4 and bad["column"] == "amount" and "'n/a' is not a number" in bad["reason"]
+    )
     assert bad["source"].endswith("export.xlsx [invoices]")
     ids = sorted(store.table("invoices").column("invoice_id").to_pylist())
     assert ids == ["1001", "I1"]  # a numeric id cell is text, not 1001.0
@@ -63,56 +65,83 @@ def test_excel_sheet_named_in_mapping(store: riskseg.Store, tmp_path: Path) -> N
     ws.append(["Klantnummer", "Naam"])
     ws.append(["K1", "Bakkerij de Vries"])
     wb.save(tmp_path / "Debiteuren.xlsx")
-    mapping = write(tmp_path / "m.yaml", "tables:\n  customers:\n    source: Debiteuren.xlsx\n"
-                    "    sheet: Klanten\n    columns: {Klantnummer: customer_id, Naam: name}\n")
+    mapping = write(
+        tmp_path / "m.yaml",
+        "tables:\n  customers:\n    source: Debiteuren.xlsx\n"
+        "    sheet: Klanten\n    columns: {Klantnummer: customer_id, Naam: name}\n",
+    )
     assert riskseg.import_path(store, mapping=mapping).exit_code == 0
     assert store.table("customers").column("name").to_pylist() == ["Bakkerij de Vries"]
 
 
-def test_sqlite_database_tables_named_after_the_contract(store: riskseg.Store, tmp_path: Path) -> None:
+def test_sqlite_database_tables_named_after_the_contract(
+    store: riskseg.Store, tmp_path: Path
+) -> None:
     db = tmp_path / "erp.sqlite"
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE customers (customer_id TEXT, name TEXT, credit_limit REAL)")
-    con.executemany("INSERT INTO customers VALUES (?, ?, ?)", [("C1", "Acme", 100.0), ("C2", "Beta", None)])
+    con.executemany(
+        "INSERT INTO customers VALUES (?, ?, ?)", [("C1", "Acme", 100.0), ("C2", "Beta", None)]
+    )
     con.execute("CREATE TABLE ledger (x INTEGER)")
     con.commit()
     con.close()
     report = riskseg.import_path(store, f"sqlite:///{db}")
-    assert report.by_table()["customers"] == {"read": 2, "stored": 2, "quarantined": 0, "inserted": 2,
-                                              "updated": 0, "unchanged": 0, "merged": 0}
+    assert report.by_table()["customers"] == {
+        "read": 2,
+        "stored": 2,
+        "quarantined": 0,
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "merged": 0,
+    }
 
 
 @pytest.mark.postgres
-def test_postgresql_query_and_tables(store: riskseg.Store, pg_schema: tuple[str, str], tmp_path: Path) -> None:
+def test_postgresql_query_and_tables(
+    store: riskseg.Store, pg_schema: tuple[str, str], tmp_path: Path
+) -> None:
     import psycopg
     from psycopg import sql
 
     url, schema = pg_schema
     with psycopg.connect(url, autocommit=True) as pg:
         pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        pg.execute("CREATE TABLE customers (customer_id text, name text, regulated boolean, "
-                   "customer_since date)")
-        pg.execute("INSERT INTO customers VALUES ('C1', 'Acme', true, '2020-05-01'), "
-                   "('C2', 'Beta', false, NULL)")
-        pg.execute("CREATE TABLE ar (nr integer, klant text, datum date, verval date, "
-                   "bedrag numeric(12,2), betaald timestamptz)")
-        pg.execute("INSERT INTO ar VALUES (1, 'C1', '2024-01-01', '2024-01-31', 100.50, "
-                   "'2024-02-03 10:00+01'), (2, 'C2', '2024-01-01', '2023-12-01', 5, NULL), "
-                   "(3, 'C7', '2024-01-01', '2024-01-31', 9, NULL)")
+        pg.execute(
+            "CREATE TABLE customers (customer_id text, name text, regulated boolean, "
+            "customer_since date)"
+        )
+        pg.execute(
+            "INSERT INTO customers VALUES ('C1', 'Acme', true, '2020-05-01'), "
+            "('C2', 'Beta', false, NULL)"
+        )
+        pg.execute(
+            "CREATE TABLE ar (nr integer, klant text, datum date, verval date, "
+            "bedrag numeric(12,2), betaald timestamptz)"
+        )
+        pg.execute(
+            "INSERT INTO ar VALUES (1, 'C1', '2024-01-01', '2024-01-31', 100.50, "
+            "'2024-02-03 10:00+01'), (2, 'C2', '2024-01-01', '2023-12-01', 5, NULL), "
+            "(3, 'C7', '2024-01-01', '2024-01-31', 9, NULL)"
+        )
     scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
     report = riskseg.import_path(store, scoped)
     assert report.by_table()["customers"]["stored"] == 2
     rows = {r["customer_id"]: r for r in store.table("customers").to_pylist()}
     assert rows["C1"]["regulated"] is True and str(rows["C1"]["customer_since"]) == "2020-05-01"
 
-    mapping = write(tmp_path / "m.yaml", f"""
+    mapping = write(
+        tmp_path / "m.yaml",
+        f"""
 tables:
   invoices:
     url: "{scoped}"
     query: "SELECT nr, klant, datum, verval, bedrag, betaald FROM {schema}.ar ORDER BY nr"
     columns: {{nr: invoice_id, klant: customer_id, datum: issue_date, verval: due_date,
               bedrag: amount, betaald: paid_date}}
-""")
+""",
+    )
     report = riskseg.import_path(store, mapping=mapping)
     inv = report.by_table()["invoices"]
     assert (inv["read"], inv["stored"], inv["quarantined"]) == (3, 1, 2)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TEST_DATA
 
 import riskseg
+from conftest import TEST_DATA
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +59,13 @@ def test_ibm_receivables_days_late_survive_the_import(shared_data: Path) -> None
         assert mismatches == (0, 0)
         matched = store.con.execute(
             "SELECT count(*) FROM invoices i JOIN read_csv(?, all_varchar = true) f "
-            "ON i.invoice_id = f.invoiceNumber", [str(csv)]
+            "ON i.invoice_id = f.invoiceNumber",
+            [str(csv)],
         ).fetchone()
         assert matched == (2_466,)
-        disputed = store.con.execute("SELECT count(*) FILTER (WHERE disputed) FROM invoices").fetchone()
+        disputed = store.con.execute(
+            "SELECT count(*) FILTER (WHERE disputed) FROM invoices"
+        ).fetchone()
         file_disputed = store.con.execute(
             "SELECT count(*) FILTER (WHERE Disputed = 'Yes') FROM read_csv(?)", [str(csv)]
         ).fetchone()

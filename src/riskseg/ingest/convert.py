@@ -35,6 +35,8 @@ def _strip_codes(expr: str) -> str:
     for code in _CODES:
         expr = f"replace({expr}, '{code}', '')"
     return expr
+
+
 _GRAMMAR = {
     ".": r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?",
     ",": r"[+-]?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?",
@@ -59,7 +61,9 @@ def number_value(clean: str, decimal: str | None) -> str:
     """DOUBLE from cleaned text; ``decimal`` None means typed source (plain cast)."""
     if decimal is None:
         return f"TRY_CAST({clean} AS DOUBLE)"
-    grammar = f"regexp_full_match({clean}, {lit(_GRAMMAR[decimal])}) AND regexp_matches({clean}, '\\d')"
+    grammar = (
+        f"regexp_full_match({clean}, {lit(_GRAMMAR[decimal])}) AND regexp_matches({clean}, '\\d')"
+    )
     if decimal == ".":
         text = f"replace({clean}, ',', '')"
     else:
@@ -187,7 +191,9 @@ def detect_date_formats(
 def declared_formats(date_format: str | None) -> list[str] | None:
     if date_format is None:
         return None
-    return [date_format] + ([date_format + t for t in _TIMES[1:]] if "%H" not in date_format else [])
+    return [date_format] + (
+        [date_format + t for t in _TIMES[1:]] if "%H" not in date_format else []
+    )
 
 
 # -- booleans -----------------------------------------------------------------------------

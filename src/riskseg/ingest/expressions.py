@@ -52,7 +52,9 @@ def compile_expression(text: str, columns: dict[str, str], *, where: str) -> str
                 "use column names, numbers, 'text', + - * /, comparisons, CASE and simple functions"
             )
         if isinstance(node, exp.Anonymous) and node.name.lower() not in _ANONYMOUS:
-            raise MappingError(f"expression for {where} ({text!r}): function {node.name}() is not allowed")
+            raise MappingError(
+                f"expression for {where} ({text!r}): function {node.name}() is not allowed"
+            )
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
 from riskseg import __version__
 from riskseg.contract import TABLE_ORDER, TABLES
 from riskseg.errors import FileRejected, InputError, RisksegError
@@ -75,8 +76,13 @@ class ImportReport:
         for s in self.sources:
             if s.error or s.table is None:
                 continue
-            t = out.setdefault(s.table, dict.fromkeys(
-                ("read", "stored", "quarantined", "inserted", "updated", "unchanged", "merged"), 0))
+            t = out.setdefault(
+                s.table,
+                dict.fromkeys(
+                    ("read", "stored", "quarantined", "inserted", "updated", "unchanged", "merged"),
+                    0,
+                ),
+            )
             for k in t:
                 t[k] += getattr(s, k)
         return out
@@ -165,13 +171,16 @@ def _expand(arg: str, mapping: Mapping | None, report: ImportReport) -> list[_Un
                 report.ignored.append((str(child), "folder (folders are not searched)"))
                 continue
             mapped = mapping.table_for_source(child) if mapping else []
-            if mapped or (child.suffix.lower() in SUFFIXES and _table_from_name(child)):
-                units.extend(_file_units(child, mapping))
-            elif child.suffix.lower() in EXCEL_SUFFIXES and _sheet_tables(child):
+            if mapped or (child.suffix.lower() in SUFFIXES and _table_from_name(child)) or (child.suffix.lower() in EXCEL_SUFFIXES and _sheet_tables(child)):
                 units.extend(_file_units(child, mapping))
             else:
-                report.ignored.append((str(child), "not named after a contract table "
-                                       f"({', '.join(TABLE_ORDER)}) nor in the mapping"))
+                report.ignored.append(
+                    (
+                        str(child),
+                        "not named after a contract table "
+                        f"({', '.join(TABLE_ORDER)}) nor in the mapping",
+                    )
+                )
         return units
     if not path.exists():
         return [_Unit(None, "missing", path, label=str(path))]
@@ -181,12 +190,16 @@ def _expand(arg: str, mapping: Mapping | None, report: ImportReport) -> list[_Un
 def _file_units(path: Path, mapping: Mapping | None) -> list[_Unit]:
     suffix = path.suffix.lower()
     mapped = mapping.table_for_source(path) if mapping else []
-    kind = "parquet" if suffix in PARQUET_SUFFIXES else "xlsx" if suffix in EXCEL_SUFFIXES else "csv"
+    kind = (
+        "parquet" if suffix in PARQUET_SUFFIXES else "xlsx" if suffix in EXCEL_SUFFIXES else "csv"
+    )
     if kind == "xlsx":
         if mapped:
             assert mapping is not None
-            return [_Unit(t, kind, path, sheet=_mapped_sheet(path, mapping.tables[t]), label=str(path))
-                    for t in mapped]
+            return [
+                _Unit(t, kind, path, sheet=_mapped_sheet(path, mapping.tables[t]), label=str(path))
+                for t in mapped
+            ]
         sheets = _sheet_tables(path)
         if sheets:
             return [_Unit(t, kind, path, sheet=s, label=f"{path} [{s}]") for s, t in sheets]
@@ -220,8 +233,16 @@ def _mapping_units(mapping: Mapping) -> list[_Unit]:
     for table, tm in mapping.tables.items():
         if tm.url:
             url = os.path.expandvars(tm.url)
-            units.append(_Unit(table, "sql", None, url=url, query=tm.query or table,
-                               label=sources.redact_url(url)))
+            units.append(
+                _Unit(
+                    table,
+                    "sql",
+                    None,
+                    url=url,
+                    query=tm.query or table,
+                    label=sources.redact_url(url),
+                )
+            )
         elif tm.source:
             path = mapping.resolve(tm.source)
             units.extend(u for u in _file_units(path, mapping) if u.table == table)
@@ -233,12 +254,15 @@ def _url_units(url: str, mapping: Mapping | None) -> list[_Unit]:
     if mapping is not None:
         picked = [
             _Unit(t, "sql", None, url=url, query=tm.query or t, label=sources.redact_url(url))
-            for t, tm in mapping.tables.items() if tm.query or (tm.url and os.path.expandvars(tm.url) == url)
+            for t, tm in mapping.tables.items()
+            if tm.query or (tm.url and os.path.expandvars(tm.url) == url)
         ]
         if picked:
             return picked
-    return [_Unit(t, "sql", None, url=url, query=t, label=sources.redact_url(url))
-            for t in _database_tables(url)]
+    return [
+        _Unit(t, "sql", None, url=url, query=t, label=sources.redact_url(url))
+        for t in _database_tables(url)
+    ]
 
 
 def _database_tables(url: str) -> list[str]:
@@ -248,19 +272,24 @@ def _database_tables(url: str) -> list[str]:
     con = duckdb.connect()
     try:
         staged = sources.read_sql(
-            con, url,
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema()"
-            if not url.startswith("sqlite") else "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')",
+            con,
+            url,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            if not url.startswith("sqlite")
+            else "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')",
             name="dbtables",
         )
-        names = [str(r[0]).lower() for r in con.execute(f"SELECT c0 FROM {staged.relation}").fetchall()]
+        names = [
+            str(r[0]).lower() for r in con.execute(f"SELECT c0 FROM {staged.relation}").fetchall()
+        ]
     finally:
         con.close()
     found = [t for t in TABLE_ORDER if t in names]
     if not found:
-        raise InputError(f"{sources.redact_url(url)}: no table or view is named after a contract table "
-                         f"({', '.join(TABLE_ORDER)}); name the queries in a mapping file")
+        raise InputError(
+            f"{sources.redact_url(url)}: no table or view is named after a contract table "
+            f"({', '.join(TABLE_ORDER)}); name the queries in a mapping file"
+        )
     return found
 
 
@@ -269,8 +298,12 @@ _counter = 0
 
 
 def _import_unit(
-    store: Store, unit: _Unit, mapping: Mapping | None, date_format: str | None,
-    decimal: str | None, progress: ProgressHook | None,
+    store: Store,
+    unit: _Unit,
+    mapping: Mapping | None,
+    date_format: str | None,
+    decimal: str | None,
+    progress: ProgressHook | None,
 ) -> SourceReport:
     global _counter
     _counter += 1
@@ -281,8 +314,10 @@ def _import_unit(
         rep.error = f"{label}: no such file or folder"
         return rep
     if unit.table is None:
-        rep.error = (f"{label}: cannot tell which table this is: name the file after a contract table "
-                     f"({', '.join(TABLE_ORDER)}) or map it in a mapping file (riskseg mapping suggest)")
+        rep.error = (
+            f"{label}: cannot tell which table this is: name the file after a contract table "
+            f"({', '.join(TABLE_ORDER)}) or map it in a mapping file (riskseg mapping suggest)"
+        )
         return rep
     table = TABLES[unit.table]
     tm = mapping.for_table(unit.table) if mapping else None
@@ -300,8 +335,9 @@ def _import_unit(
             notify(label, "checking")
             plan = validate.plan(table, staged, tm)
             validate.detect_formats(con, plan, staged, tm, decimal=decimal, date_format=date_format)
-            checked = validate.check(con, plan, staged, name,
-                                     merge_copies=bool(tm and tm.deduplicate))
+            checked = validate.check(
+                con, plan, staged, name, merge_copies=bool(tm and tm.deduplicate)
+            )
             rep.merged = checked.folded
             rep.notes.extend(checked.notes)
             if plan.ignored:
@@ -310,7 +346,9 @@ def _import_unit(
             import_id = _next_import_id(store)
             rep.import_id = import_id
             rep.quarantined = _quarantine(store, import_id, table.name, staged, name, plan)
-            rep.inserted, rep.updated, rep.unchanged = _upsert(store, table.name, checked.valid, import_id)
+            rep.inserted, rep.updated, rep.unchanged = _upsert(
+                store, table.name, checked.valid, import_id
+            )
             if rep.read != rep.stored + rep.quarantined:
                 raise RisksegError(
                     f"internal error: {label} read {rep.read} rows but stored {rep.stored} "
@@ -333,8 +371,9 @@ def _import_unit(
     return rep
 
 
-def _stage(store: Store, unit: _Unit, table: str, tm: TableMapping | None, name: str,
-           scratch: Path) -> Staged:
+def _stage(
+    store: Store, unit: _Unit, table: str, tm: TableMapping | None, name: str, scratch: Path
+) -> Staged:
     con = store.con
     known = set(TABLES[table].column_names) | set((tm.columns if tm else {}).keys())
     if unit.kind == "sql":
@@ -347,11 +386,18 @@ def _stage(store: Store, unit: _Unit, table: str, tm: TableMapping | None, name:
         return sources.read_parquet(con, unit.path, name=name)
     if unit.kind == "xlsx":
         assert unit.sheet is not None
-        return sources.read_excel(con, unit.path, sheet=unit.sheet, name=name, known=known,
-                                  header_row=tm.header_row if tm else None)
+        return sources.read_excel(
+            con,
+            unit.path,
+            sheet=unit.sheet,
+            name=name,
+            known=known,
+            header_row=tm.header_row if tm else None,
+        )
     opts = TextOptions(
         encoding=tm.encoding if tm else None,
-        delimiter=(tm.delimiter if tm else None) or ("\t" if unit.path.suffix.lower() == ".tsv" else None),
+        delimiter=(tm.delimiter if tm else None)
+        or ("\t" if unit.path.suffix.lower() == ".tsv" else None),
         header_row=tm.header_row if tm else None,
     )
     return sources.read_csv(con, unit.path, name=name, known=known, options=opts, workdir=scratch)
@@ -363,15 +409,26 @@ def _next_import_id(store: Store) -> int:
     return int(row[0])
 
 
-def _quarantine(store: Store, import_id: int, table: str, staged: Staged, name: str,
-                plan: validate.Plan) -> int:
+def _quarantine(
+    store: Store, import_id: int, table: str, staged: Staged, name: str, plan: validate.Plan
+) -> int:
     """Replace this source's earlier quarantine with its current bad rows; returns their count."""
     con = store.con
-    con.execute("DELETE FROM quarantine WHERE table_name = ? AND source = ?", [table, staged.source])
-    record = "json_object(" + ", ".join(
-        f"{_lit(h)}, s.{c}" for h, c in staged.columns.items()) + ")" if staged.columns else "NULL"
-    origin = "CASE " + " ".join(
-        f"WHEN e.column = {_lit(col)} THEN {_lit(hdr)}" for col, hdr in plan.origin.items()) + " ELSE e.column END"
+    con.execute(
+        "DELETE FROM quarantine WHERE table_name = ? AND source = ?", [table, staged.source]
+    )
+    record = (
+        "json_object(" + ", ".join(f"{_lit(h)}, s.{c}" for h, c in staged.columns.items()) + ")"
+        if staged.columns
+        else "NULL"
+    )
+    origin = (
+        "CASE "
+        + " ".join(
+            f"WHEN e.column = {_lit(col)} THEN {_lit(hdr)}" for col, hdr in plan.origin.items()
+        )
+        + " ELSE e.column END"
+    )
     con.execute(
         f"INSERT INTO quarantine SELECT ?, ?, ?, c.__line, e.column || CASE WHEN ({origin}) <> e.column "
         f"THEN ' (' || ({origin}) || ')' ELSE '' END, e.value, "
@@ -391,11 +448,15 @@ def _quarantine(store: Store, import_id: int, table: str, staged: Staged, name: 
     if staged.rejects:
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
-            [[import_id, table, staged.source, r.line, r.column, r.reason, r.record]
-             for r in staged.rejects],
+            [
+                [import_id, table, staged.source, r.line, r.column, r.reason, r.record]
+                for r in staged.rejects
+            ],
         )
-    row = con.execute("SELECT count(*) FROM quarantine WHERE table_name = ? AND source = ?",
-                      [table, staged.source]).fetchone()
+    row = con.execute(
+        "SELECT count(*) FROM quarantine WHERE table_name = ? AND source = ?",
+        [table, staged.source],
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -408,8 +469,14 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     data_cols = [c for c in cols if c in present]
     target = quote_ident(table)
     on = " AND ".join(f"v.{quote_ident(k)} = t.{quote_ident(k)}" for k in t.key)
-    differs = " OR ".join(f"v.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}" for c in data_cols
-                          if c not in t.key) or "false"
+    differs = (
+        " OR ".join(
+            f"v.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}"
+            for c in data_cols
+            if c not in t.key
+        )
+        or "false"
+    )
     con.execute(
         f"CREATE TEMP TABLE {valid}_m AS SELECT v.*, (t.{quote_ident(t.key[0])} IS NULL) AS __new, "
         f"coalesce({differs}, false) AS __changed FROM {valid} v LEFT JOIN {target} t ON {on}"
@@ -427,7 +494,9 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
             f"SELECT {col_list}, {int(import_id)}, __line FROM {valid}_m WHERE __new"
         )
     if updated:
-        sets = ", ".join(f"{quote_ident(c)} = v.{quote_ident(c)}" for c in data_cols if c not in t.key)
+        sets = ", ".join(
+            f"{quote_ident(c)} = v.{quote_ident(c)}" for c in data_cols if c not in t.key
+        )
         con.execute(
             f"UPDATE {target} AS t SET {sets}, _import_id = {int(import_id)}, _line = v.__line "
             f"FROM (SELECT * FROM {valid}_m WHERE __changed AND NOT __new) v WHERE {on}"
@@ -435,14 +504,33 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     return inserted, updated, unchanged
 
 
-def _log(store: Store, rep: SourceReport, unit: _Unit, tm: TableMapping | None,
-         started: datetime, fingerprint: str) -> None:
+def _log(
+    store: Store,
+    rep: SourceReport,
+    unit: _Unit,
+    tm: TableMapping | None,
+    started: datetime,
+    fingerprint: str,
+) -> None:
     store.con.execute(
         "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rep.import_id, started, datetime.now(UTC).replace(tzinfo=None), rep.source, unit.kind,
-         rep.table, fingerprint, tm.model_dump_json(exclude_defaults=True) if tm else None,
-         rep.read, rep.inserted, rep.updated, rep.unchanged, rep.quarantined,
-         "; ".join(rep.notes) or None, __version__],
+        [
+            rep.import_id,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            rep.source,
+            unit.kind,
+            rep.table,
+            fingerprint,
+            tm.model_dump_json(exclude_defaults=True) if tm else None,
+            rep.read,
+            rep.inserted,
+            rep.updated,
+            rep.unchanged,
+            rep.quarantined,
+            "; ".join(rep.notes) or None,
+            __version__,
+        ],
     )
 
 

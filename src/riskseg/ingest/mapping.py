@@ -22,6 +22,7 @@ A mapping is YAML with one entry per contract table::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,7 +101,9 @@ class Mapping(_Strict):
                 raise ValueError(
                     f"unknown table {name!r}; contract tables are: {', '.join(TABLES)}"
                 )
-            known = set(TABLES[name].column_names) | {c.name for c in TABLES[name].extra_key_columns}
+            known = set(TABLES[name].column_names) | {
+                c.name for c in TABLES[name].extra_key_columns
+            }
             for section in ("constants", "expressions", "values"):
                 for col in getattr(tm, section):
                     if col not in known:
@@ -134,7 +137,7 @@ class Mapping(_Strict):
         return p
 
 
-def load_mapping(path: str | Path) -> Mapping:
+def load_mapping(path: str | os.PathLike[str]) -> Mapping:
     """Read and validate a mapping YAML file.
 
     Raises ``MappingError`` naming the file and the offending key for anything unknown
@@ -150,11 +153,15 @@ def load_mapping(path: str | Path) -> Mapping:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise MappingError(f"mapping file {p}: expected a mapping with 'tables:', got {type(raw).__name__}")
+        raise MappingError(
+            f"mapping file {p}: expected a mapping with 'tables:', got {type(raw).__name__}"
+        )
     return mapping_from_dict(raw, base_dir=p.parent, origin=str(p))
 
 
-def mapping_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None, origin: str = "mapping") -> Mapping:
+def mapping_from_dict(
+    raw: dict[str, Any], *, base_dir: Path | None = None, origin: str = "mapping"
+) -> Mapping:
     """Validate a mapping given as a dict (as loaded from YAML)."""
     try:
         return Mapping.model_validate({**raw, "base_dir": base_dir})

@@ -42,7 +42,9 @@ class Reject:
 
 @dataclass
 class Staged:
-    source: str  # what a user would recognise: file name, "file.xlsx [Sheet]", "postgresql://host/db"
+    source: (
+        str  # what a user would recognise: file name, "file.xlsx [Sheet]", "postgresql://host/db"
+    )
     kind: str  # csv, parquet, xlsx, sql
     relation: str  # temporary table or view with __line and the source columns
     headers: list[str]  # source headers, in order
@@ -78,7 +80,11 @@ def read_csv(
     """Stage a delimited text file (``,`` ``;`` tab ``|``; any common encoding)."""
     encoding = textfile.detect_encoding(path, options.encoding)
     lay = textfile.layout(
-        path, known=known, encoding=encoding, delimiter=options.delimiter, header_row=options.header_row
+        path,
+        known=known,
+        encoding=encoding,
+        delimiter=options.delimiter,
+        header_row=options.header_row,
     )
     parse_path = path
     notes = []
@@ -148,12 +154,16 @@ def read_csv(
             line=skip + int(pos),
             reason=_csv_reason(list(types_), len(cols), csv_line),
             record=csv_line,
-            column=lay.headers[col_idx] if col_idx is not None and 0 <= col_idx < len(lay.headers) else None,
+            column=lay.headers[col_idx]
+            if col_idx is not None and 0 <= col_idx < len(lay.headers)
+            else None,
         )
         for pos, types_, csv_line, col_idx, col_name in rej_rows
     ]
     if lay.header_index:
-        notes.append(f"header found on line {lay.header_line}, {lay.header_index} title row(s) skipped")
+        notes.append(
+            f"header found on line {lay.header_line}, {lay.header_index} title row(s) skipped"
+        )
     return Staged(str(path), "csv", name, lay.headers, cols, rows, True, rejects, notes)
 
 
@@ -162,7 +172,9 @@ def _csv_reason(error_types: list[str], width: int, csv_line: str | None) -> str
     if csv_line is not None:
         found = csv_line.rstrip("\r\n")
     if "UNQUOTED VALUE" in error_types:
-        return "a quote opened on this line is never closed (the file may end in the middle of a row)"
+        return (
+            "a quote opened on this line is never closed (the file may end in the middle of a row)"
+        )
     if "TOO MANY COLUMNS" in error_types:
         return f"more fields than the {width} columns of the header (a stray delimiter or a missing quote?)"
     if "MISSING COLUMNS" in error_types:
@@ -182,7 +194,8 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, /, *, name: str) ->
         headers = [str(r[0]) for r in schema]
         cols = {h: f"c{i}" for i, h in enumerate(headers)}
         select = ", ".join(
-            f"{_as_text_sql(quote_ident(h), str(r[1]))} AS {c}" for (h, c), r in zip(cols.items(), schema, strict=True)
+            f"{_as_text_sql(quote_ident(h), str(r[1]))} AS {c}"
+            for (h, c), r in zip(cols.items(), schema, strict=True)
         )
         con.execute(
             f"CREATE TEMP TABLE {name} AS SELECT file_row_number + 1 AS __line, {select} "
@@ -198,8 +211,10 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, /, *, name: str) ->
 def _as_text_sql(col: str, sql_type: str) -> str:
     """Text of a typed column; whole floats lose their ``.0`` (customer 17850.0 is '17850')."""
     if sql_type in ("DOUBLE", "FLOAT", "REAL"):
-        return (f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
-                f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+        return (
+            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+        )
     return f"CAST({col} AS VARCHAR)"
 
 
@@ -285,13 +300,19 @@ def read_sql(con: duckdb.DuckDBPyConnection, url: str, query: str, /, *, name: s
     )
 
 
-def _read_postgres(con: duckdb.DuckDBPyConnection, url: str, sql: str, *, name: str, source: str) -> Staged:
+def _read_postgres(
+    con: duckdb.DuckDBPyConnection, url: str, sql: str, *, name: str, source: str
+) -> Staged:
     try:
         import psycopg
     except ImportError as exc:
-        raise InputError("reading PostgreSQL needs psycopg: pip install 'riskseg[postgres]'") from exc
+        raise InputError(
+            "reading PostgreSQL needs psycopg: pip install 'riskseg[postgres]'"
+        ) from exc
     try:
-        pconn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=False)
+        pconn = psycopg.connect(
+            url.replace("postgresql+psycopg://", "postgresql://"), autocommit=False
+        )
     except psycopg.Error as exc:
         raise FileRejected(source, f"cannot connect: {_first_line(exc)}") from exc
     try:
@@ -352,7 +373,9 @@ def _stage_rows(
     def flush() -> None:
         if not batch[0]:
             return
-        tbl = pa.Table.from_arrays([pa.array(c, type=t) for c, t in zip(batch, schema.types, strict=True)], schema=schema)
+        tbl = pa.Table.from_arrays(
+            [pa.array(c, type=t) for c, t in zip(batch, schema.types, strict=True)], schema=schema
+        )
         con.register(f"{name}_batch", tbl)
         con.execute(f"INSERT INTO {name} SELECT * FROM {name}_batch")
         con.unregister(f"{name}_batch")
@@ -363,7 +386,9 @@ def _stage_rows(
         values = [_text(v) for v in row]
         extra = [v for v in values[width:] if v not in (None, "")]
         if extra:
-            rejects.append(Reject(line, f"more cells than the {width} columns of the header", repr(values)))
+            rejects.append(
+                Reject(line, f"more cells than the {width} columns of the header", repr(values))
+            )
             continue
         batch[0].append(line)
         for i in range(width):

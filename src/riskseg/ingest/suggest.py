@@ -82,6 +82,7 @@ class _Column:
     canonical: frozenset[str]  # normalised forms of the contract name itself
     ranks: dict[str, int]  # normalised synonym -> its position in headers.yaml
     word_sets: tuple[frozenset[str], ...]
+    by_initial: dict[str, list[str]]  # first letter -> normalised synonyms, for near spellings
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class _Table:
     aliases: tuple[tuple[str, ...], ...]
     columns: tuple[_Column, ...]
     weights: dict[str, float]  # word -> 1 + log(columns / columns using the word)
-    rare: float  # weight of a word no other column shares
+    rare: float  # weight of a word no synonym uses, and of identifier words
 
 
 def _flatten(items: Any) -> list[str]:
@@ -112,9 +113,11 @@ def _index() -> dict[str, _Table]:
             for rank, f in forms:
                 ranks.setdefault("".join(f), rank)
             word_sets = tuple(dict.fromkeys(frozenset(f) for _, f in forms))
-            columns.append(
-                _Column(col, frozenset("".join(f) for f in _forms(col)), ranks, word_sets)
-            )
+            by_initial: dict[str, list[str]] = {}
+            for key in ranks:
+                by_initial.setdefault(key[0], []).append(key)
+            canonical = frozenset("".join(f) for f in _forms(col))
+            columns.append(_Column(col, canonical, ranks, word_sets, by_initial))
         frequency: dict[str, int] = {}
         for c in columns:
             for word in frozenset().union(*c.word_sets):
@@ -147,9 +150,12 @@ def _overlap(header: frozenset[str], synonym: frozenset[str], table: _Table) -> 
 def _near(keys: list[str], col: _Column) -> float:
     # Typos and odd spellings only. Short keys, differing digits (Belegfeld 2 is not
     # Belegfeld 1) and name-versus-number ("Debiteurnaam" ~ "debiteurnr") are too risky.
+    # A typo in the first letter is rare, and comparing only same-initial synonyms keeps
+    # guessing a table from its headers (every header against every table) fast.
     best = 0.0
     for key in (k for k in keys if len(k) >= 6):
-        for close in difflib.get_close_matches(key, col.ranks, n=1, cutoff=_FUZZY_CUTOFF):
+        same_initial = col.by_initial.get(key[0], [])
+        for close in difflib.get_close_matches(key, same_initial, n=1, cutoff=_FUZZY_CUTOFF):
             same_kind = close.endswith(_ID_ENDINGS) == key.endswith(_ID_ENDINGS)
             if same_kind and re.sub(r"\D", "", close) == re.sub(r"\D", "", key):
                 best = max(best, 0.3 + 0.3 * difflib.SequenceMatcher(None, key, close).ratio())

@@ -57,7 +57,11 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
     nul = head.find(b"\x00")
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if nul >= 0 or controls > len(head) // 20:
-        where = nul if nul >= 0 else next(i for i, b in enumerate(head) if b < 32 and b not in (9, 10, 13))
+        where = (
+            nul
+            if nul >= 0
+            else next(i for i, b in enumerate(head) if b < 32 and b not in (9, 10, 13))
+        )
         raise FileRejected(
             str(path),
             f"this is not a text file (binary byte 0x{head[where]:02x} at byte {where + 1}); "
@@ -161,8 +165,14 @@ def find_header_row(rows: Sequence[Sequence[object]], known: Iterable[str]) -> i
     return next(i for i, w in enumerate(widths) if w == full)
 
 
-def layout(path: Path, *, known: Iterable[str], encoding: str, delimiter: str | None,
-           header_row: int | None) -> TextLayout:
+def layout(
+    path: Path,
+    *,
+    known: Iterable[str],
+    encoding: str,
+    delimiter: str | None,
+    header_row: int | None,
+) -> TextLayout:
     """Delimiter, header row and header names of a text file already known to be text."""
     sample = read_sample(path, encoding)
     delim = delimiter or sniff_delimiter(sample)

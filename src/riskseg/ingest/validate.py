@@ -64,7 +64,12 @@ def plan(table: Table, staged: Staged, tm: TableMapping | None) -> Plan:
         source_of[canonical] = found
     skip = {normalise_header(h) for h in tm.ignore}
     for col in wanted:
-        if col not in source_of and col in by_norm and by_norm[col] not in tm.columns and col not in skip:
+        if (
+            col not in source_of
+            and col in by_norm
+            and by_norm[col] not in tm.columns
+            and col not in skip
+        ):
             source_of[col] = by_norm[col]
     raw: dict[str, str] = {}
     origin: dict[str, str] = {}
@@ -75,7 +80,9 @@ def plan(table: Table, staged: Staged, tm: TableMapping | None) -> Plan:
         raw[col] = lit(_as_text(value))
         origin[col] = f"constant {value!r}"
     for col, text in tm.expressions.items():
-        raw[col] = f"CAST(({compile_expression(text, staged.columns, where=f'{table.name}.{col}')}) AS VARCHAR)"
+        raw[col] = (
+            f"CAST(({compile_expression(text, staged.columns, where=f'{table.name}.{col}')}) AS VARCHAR)"
+        )
         origin[col] = f"expression {text!r}"
     for col, mapping in tm.values.items():
         if col in raw:
@@ -123,12 +130,21 @@ def _as_text(value: object) -> str:
 
 
 def detect_formats(
-    con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, tm: TableMapping | None,
-    *, decimal: str | None, date_format: str | None,
+    con: duckdb.DuckDBPyConnection,
+    p: Plan,
+    staged: Staged,
+    tm: TableMapping | None,
+    *,
+    decimal: str | None,
+    date_format: str | None,
 ) -> None:
     """Fill in the plan's decimal separator and date formats (declared, else detected)."""
     tm = tm or TableMapping()
-    numeric = [p.raw[c.name] for c in p.table.columns if c.type in ("int", "decimal", "score") and c.name in p.raw]
+    numeric = [
+        p.raw[c.name]
+        for c in p.table.columns
+        if c.type in ("int", "decimal", "score") and c.name in p.raw
+    ]
     declared_decimal = decimal or tm.decimal
     if declared_decimal:
         p.decimal = declared_decimal
@@ -140,12 +156,22 @@ def detect_formats(
     if declared is not None:
         p.date_formats = declared
         return
-    dates = [convert.DateColumn(c.name, p.raw[c.name]) for c in p.table.columns if c.type == "date" and c.name in p.raw]
+    dates = [
+        convert.DateColumn(c.name, p.raw[c.name])
+        for c in p.table.columns
+        if c.type == "date" and c.name in p.raw
+    ]
     p.date_formats = convert.detect_date_formats(con, staged.relation, dates, source=staged.source)
 
 
-def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
-          merge_copies: bool = False) -> Checked:
+def check(
+    con: duckdb.DuckDBPyConnection,
+    p: Plan,
+    staged: Staged,
+    name: str,
+    *,
+    merge_copies: bool = False,
+) -> Checked:
     """Convert and check every row; creates ``<name>_chk`` and the view ``<name>_ok``.
 
     The SQL is layered (raw text -> cleaned numbers -> values -> typed + errors) so that
@@ -159,8 +185,9 @@ def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
             f"CAST(row_number() OVER (PARTITION BY {p.raw[t.line_key]} ORDER BY __line) "
             f"AS VARCHAR) AS {_r('line_no')}"
         )
-    present = [c for c in t.stored_columns
-               if c.name in p.raw or (c.name == "line_no" and t.line_key)]
+    present = [
+        c for c in t.stored_columns if c.name in p.raw or (c.name == "line_no" and t.line_key)
+    ]
     numeric = [c for c in present if c.type in ("int", "decimal", "score")]
     clean_select = ["*"] + [
         f"{convert.number_text(_r(c.name)) if p.decimal else _r(c.name)} AS {_n(c.name)}"
@@ -179,18 +206,24 @@ def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
                 f"LEFT JOIN (SELECT DISTINCT {quote_ident(ref_key)} AS {alias} "
                 f"FROM {quote_ident(col.references)}) ON {_v(col.name)} = {alias}"
             )
-            err_items.append((
-                col.name, f"{_v(col.name)} IS NOT NULL AND {alias} IS NULL",
-                f"{lit(col.name + ' ')} || {_q(_r(col.name))} || "
-                f"{lit(f' is not in {col.references}; import {col.references} first or add it there')}",
-            ))
+            err_items.append(
+                (
+                    col.name,
+                    f"{_v(col.name)} IS NOT NULL AND {alias} IS NULL",
+                    f"{lit(col.name + ' ')} || {_q(_r(col.name))} || "
+                    f"{lit(f' is not in {col.references}; import {col.references} first or add it there')}",
+                )
+            )
     for later, earlier in t.date_order:
         if later in p.raw and earlier in p.raw:
-            err_items.append((
-                later, f"{_v(later)} < {_v(earlier)}",
-                f"{lit(later + ' ')} || CAST({_v(later)} AS VARCHAR) || "
-                f"{lit(f' is before {earlier} ')} || CAST({_v(earlier)} AS VARCHAR)",
-            ))
+            err_items.append(
+                (
+                    later,
+                    f"{_v(later)} < {_v(earlier)}",
+                    f"{lit(later + ' ')} || CAST({_v(later)} AS VARCHAR) || "
+                    f"{lit(f' is before {earlier} ')} || CAST({_v(earlier)} AS VARCHAR)",
+                )
+            )
     if err_items:
         any_error = " OR ".join(f"coalesce({cond}, false)" for _, cond, _ in err_items)
         items = ", ".join(
@@ -200,7 +233,7 @@ def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
         )
         errs = f"CASE WHEN {any_error} THEN list_filter([{items}], lambda e: e IS NOT NULL) END"
     else:
-        errs = "CAST(NULL AS STRUCT(\"column\" VARCHAR, value VARCHAR, reason VARCHAR)[])"
+        errs = 'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR)[])'
     fallback_cols = [c for c in present if c.enum_fallback]
     fb_select = "".join(f", {_fallback_flag(c)} AS __fb_{c.name}" for c in fallback_cols)
     con.execute(
@@ -227,8 +260,9 @@ def check(con: duckdb.DuckDBPyConnection, p: Plan, staged: Staged, name: str, *,
     return Checked(f"{name}_chk", f"{name}_ok", total, total - ok - folded, folded, notes)
 
 
-def _check_duplicates(con: duckdb.DuckDBPyConnection, t: Table, name: str, present: list[Column],
-                      merge_copies: bool) -> int:
+def _check_duplicates(
+    con: duckdb.DuckDBPyConnection, t: Table, name: str, present: list[Column], merge_copies: bool
+) -> int:
     """Rows sharing a key: exact copies after the first are quarantined (or, with
     ``merge_copies``, folded into the first and counted as stored); if the copies differ,
     every one of them is quarantined, naming all their lines (we cannot tell which is right).
@@ -291,36 +325,66 @@ def _convert(col: Column, p: Plan) -> _Conv:
             fallback = lit(col.enum_fallback) if col.enum_fallback else r
             value = f"CASE WHEN {norm} IN ({allowed}) THEN {norm} ELSE {fallback} END"
             if not col.enum_fallback:
-                errors.append((col.name, f"{r} IS NOT NULL AND {v} NOT IN ({allowed})",
-                               f"{_q(r)} || {lit(' is not one of: ' + ', '.join(col.enum))}"))
-        errors.append((col.name, f"length({r}) > {convert.MAX_FIELD_CHARS}",
-                       f"'value is ' || length({r}) || {lit(f' characters long; at most {convert.MAX_FIELD_CHARS:,} are kept per field')}"))
+                errors.append(
+                    (
+                        col.name,
+                        f"{r} IS NOT NULL AND {v} NOT IN ({allowed})",
+                        f"{_q(r)} || {lit(' is not one of: ' + ', '.join(col.enum))}",
+                    )
+                )
+        errors.append(
+            (
+                col.name,
+                f"length({r}) > {convert.MAX_FIELD_CHARS}",
+                f"'value is ' || length({r}) || {lit(f' characters long; at most {convert.MAX_FIELD_CHARS:,} are kept per field')}",
+            )
+        )
         return _Conv(value, typed, errors)
     if col.type in ("int", "decimal", "score"):
         value = convert.number_value(_n(col.name), p.decimal)
         sep = "" if p.decimal is None else f" (decimal separator {p.decimal!r})"
         what = "a whole number" if col.type == "int" else "a number"
-        typed = f"CASE WHEN {v} = round({v}) THEN CAST({v} AS BIGINT) END" if col.type == "int" else v
+        typed = (
+            f"CASE WHEN {v} = round({v}) THEN CAST({v} AS BIGINT) END" if col.type == "int" else v
+        )
         bad = f"{v} IS NULL OR {v} <> round({v})" if col.type == "int" else f"{v} IS NULL"
-        errors.append((col.name, f"{r} IS NOT NULL AND ({bad})",
-                       f"{_q(r)} || {lit(f' is not {what}{sep}')}"))
+        errors.append(
+            (col.name, f"{r} IS NOT NULL AND ({bad})", f"{_q(r)} || {lit(f' is not {what}{sep}')}")
+        )
         lo, hi = col.min, col.max
         if lo is not None or hi is not None:
-            conds = ([f"{v} < {lo}"] if lo is not None else []) + ([f"{v} > {hi}"] if hi is not None else [])
+            conds = ([f"{v} < {lo}"] if lo is not None else []) + (
+                [f"{v} > {hi}"] if hi is not None else []
+            )
             if lo is not None and hi is not None:
                 span = f"{_fmt(lo)}-{_fmt(hi)}"
             else:
                 span = f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}"
-            errors.append((col.name, " OR ".join(conds),
-                           f"{_q(r)} || {lit(f' is outside the allowed range {span} for {col.name}')}"))
+            errors.append(
+                (
+                    col.name,
+                    " OR ".join(conds),
+                    f"{_q(r)} || {lit(f' is outside the allowed range {span} for {col.name}')}",
+                )
+            )
         return _Conv(value, typed, errors)
     if col.type == "date":
-        errors.append((col.name, f"{r} IS NOT NULL AND {v} IS NULL",
-                       f"{_q(r)} || {lit(f' is not a date (expected {convert.describe_formats(p.date_formats)})')}"))
+        errors.append(
+            (
+                col.name,
+                f"{r} IS NOT NULL AND {v} IS NULL",
+                f"{_q(r)} || {lit(f' is not a date (expected {convert.describe_formats(p.date_formats)})')}",
+            )
+        )
         return _Conv(convert.date_value(r, p.date_formats), v, errors)
     if col.type == "bool":
-        errors.append((col.name, f"{r} IS NOT NULL AND {v} IS NULL",
-                       f"{_q(r)} || {lit(f' is not yes/no (expected {convert.BOOL_WORDS})')}"))
+        errors.append(
+            (
+                col.name,
+                f"{r} IS NOT NULL AND {v} IS NULL",
+                f"{_q(r)} || {lit(f' is not yes/no (expected {convert.BOOL_WORDS})')}",
+            )
+        )
         return _Conv(convert.bool_value(r), v, errors)
     raise AssertionError(col.type)
 
@@ -349,7 +413,9 @@ def _v(col: str) -> str:
 
 def _q(expr: str) -> str:
     """SQL giving the value quoted for a message: 'abc' (cut to 60 characters)."""
-    return f"'''' || left({expr}, 60) || CASE WHEN length({expr}) > 60 THEN '...' ELSE '' END || ''''"
+    return (
+        f"'''' || left({expr}, 60) || CASE WHEN length({expr}) > 60 THEN '...' ELSE '' END || ''''"
+    )
 
 
 def _fmt(x: float | None) -> str:

@@ -176,7 +176,9 @@ CREATE TABLE quarantine (
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING),
+    Migration(
+        1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
+    ),
 )
 
 

@@ -174,7 +174,9 @@ class Store:
         cols = ", ".join(quote_ident(c.name) for c in TABLES[name].stored_columns)
         return self.con.sql(f"SELECT {cols} FROM {quote_ident(name)}").to_arrow_table()
 
-    def quarantine(self, table: str | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
+    def quarantine(
+        self, table: str | None = None, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Quarantined rows (oldest source line first) with file, line, column and reason."""
         where, params = "", []
         if table:
@@ -201,7 +203,11 @@ class Store:
         tables = []
         for name in TABLE_ORDER:
             period = PERIOD_COLUMN[name]
-            span = f"min({quote_ident(period)}), max({quote_ident(period)})" if period else "NULL, NULL"
+            span = (
+                f"min({quote_ident(period)}), max({quote_ident(period)})"
+                if period
+                else "NULL, NULL"
+            )
             row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchone()
             assert row is not None
             q = self.con.execute(
@@ -211,8 +217,14 @@ class Store:
                 "SELECT count(*) FROM import_log WHERE table_name = ?", [name]
             ).fetchone()
             tables.append(
-                TableStatus(name, int(row[0]), row[1], row[2], int(q[0]) if q else 0,
-                            int(n_imp[0]) if n_imp else 0)
+                TableStatus(
+                    name,
+                    int(row[0]),
+                    row[1],
+                    row[2],
+                    int(q[0]) if q else 0,
+                    int(n_imp[0]) if n_imp else 0,
+                )
             )
         rows = {t.table: t.rows for t in tables}
         families = {f: any(rows[t] > 0 for t in needs) for f, needs in FAMILIES.items()}
