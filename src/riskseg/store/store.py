@@ -18,6 +18,7 @@ from riskseg.errors import InputError, StoreError
 from riskseg.store.migrations import current_version, migrate
 
 DEFAULT_DB = "riskseg.duckdb"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 #: The date column that tells what period a table covers (shown by ``riskseg status``).
 PERIOD_COLUMN = {
@@ -101,7 +102,8 @@ class Store:
         Database file; created and migrated to the current schema when new.
         ``":memory:"`` gives a throwaway in-memory store (tests, notebooks).
     memory_limit
-        DuckDB's memory limit (e.g. ``"2GB"``); DuckDB spills to disk beyond it.
+        DuckDB's memory limit (e.g. ``"4GB"``); default ``RISKSEG_MEMORY_LIMIT`` or 2GB.
+        DuckDB spills to disk beyond it.
     read_only
         Open without the right to write (no migration is applied).
 
@@ -129,8 +131,10 @@ class Store:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         # riskseg draws its own progress bars; DuckDB's would interleave with them.
         self.con.execute("SET enable_progress_bar = false")
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+        # A bounded default keeps a 10M-row import under 3 GB of RSS on a laptop (see
+        # docs/benchmarks.md); DuckDB spills to disk beyond it rather than failing.
+        limit = memory_limit or os.environ.get("RISKSEG_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        self.con.execute(f"SET memory_limit = '{_checked_size(limit)}'")
         if not read_only:
             migrate(self.con)
         self.schema_version = current_version(self.con)
