@@ -468,6 +468,14 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     present = {r[0] for r in con.execute(f"DESCRIBE {valid}").fetchall()}
     data_cols = [c for c in cols if c in present]
     target = quote_ident(table)
+    col_list = ", ".join(quote_ident(c) for c in data_cols)
+    if store.count(table) == 0:
+        # first import of a table: nothing to compare with, insert straight from the view
+        con.execute(
+            f"INSERT INTO {target} ({col_list}, _import_id, _line) "
+            f"SELECT {col_list}, {int(import_id)}, __line FROM {valid}"
+        )
+        return store.count(table), 0, 0
     on = " AND ".join(f"v.{quote_ident(k)} = t.{quote_ident(k)}" for k in t.key)
     differs = (
         " OR ".join(
@@ -487,7 +495,6 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     ).fetchone()
     assert row is not None
     inserted, updated, unchanged = (int(x) for x in row)
-    col_list = ", ".join(quote_ident(c) for c in data_cols)
     if inserted:
         con.execute(
             f"INSERT INTO {target} ({col_list}, _import_id, _line) "

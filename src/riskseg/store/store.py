@@ -18,7 +18,7 @@ from riskseg.errors import InputError, StoreError
 from riskseg.store.migrations import current_version, migrate
 
 DEFAULT_DB = "riskseg.duckdb"
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 #: The date column that tells what period a table covers (shown by ``riskseg status``).
 PERIOD_COLUMN = {
@@ -102,7 +102,7 @@ class Store:
         Database file; created and migrated to the current schema when new.
         ``":memory:"`` gives a throwaway in-memory store (tests, notebooks).
     memory_limit
-        DuckDB's memory limit (e.g. ``"4GB"``); default ``RISKSEG_MEMORY_LIMIT`` or 2GB.
+        DuckDB's memory limit (e.g. ``"4GB"``); default ``RISKSEG_MEMORY_LIMIT`` or 3GB.
         DuckDB spills to disk beyond it.
     read_only
         Open without the right to write (no migration is applied).
