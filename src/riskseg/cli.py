@@ -374,7 +374,9 @@ def mapping_suggest(
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns the code of typer.Exit instead of raising
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except InputError as exc:

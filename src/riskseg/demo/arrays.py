@@ -7,9 +7,10 @@ Dates are ``int32`` days since 1970-01-01, which is also Arrow's ``date32`` layo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,9 @@ from numpy.typing import NDArray
 from riskseg.contract import INTERACTION_TYPES, TABLES
 
 Days = NDArray[np.int32]
-Index = NDArray[np.int64]
+Rows = NDArray[np.int32]  # row numbers: the parent of a child row, a position in a table
+Codes = NDArray[np.int8]  # small categorical codes (product, channel, interaction type)
+Ints = NDArray[np.integer[Any]]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
@@ -48,108 +51,207 @@ def calendar_date(d: int) -> date:
     return _EPOCH + timedelta(days=d)
 
 
-def owners(counts: NDArray[np.integer]) -> Index:
+def owners(counts: Ints) -> Rows:
     """Expand per-parent counts into one parent index per child row.
 
     ``owners([2, 0, 1]) -> [0, 0, 2]``: the workhorse that turns "customer 0 has two invoices"
     into rows without a loop.
     """
-    return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
 
 
-def rank_in_group(counts: NDArray[np.integer]) -> Index:
+def starts(counts: Ints) -> NDArray[np.int64]:
+    """Row of the first child of each parent when children are stored parent by parent."""
+    total = np.cumsum(counts, dtype=np.int64)
+    return total - counts
+
+
+_F = TypeVar("_F", bound=np.floating[Any])
+
+
+def group_sum(values: NDArray[_F], counts: Ints) -> NDArray[_F]:
+    """Sum of the child rows of each parent, children stored parent by parent.
+
+    Every parent must have at least one child (``np.add.reduceat`` repeats a value for an
+    empty group); a sequential reduction is much cheaper than ``np.bincount`` here.
+    """
+    if len(values) == 0:
+        return np.zeros(len(counts), dtype=values.dtype)
+    total: NDArray[_F] = np.add.reduceat(values, starts(counts))
+    return total
+
+
+def rank_in_group(counts: Ints) -> Rows:
     """Position of each child row within its parent (0, 1, ... per parent), for ``owners``."""
-    counts = counts.astype(np.int64)
-    starts = np.cumsum(counts) - counts
-    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)
+    n = int(np.sum(counts, dtype=np.int64))
+    first = np.repeat(starts(counts).astype(np.int32), counts)
+    return np.arange(n, dtype=np.int32) - first
 
 
 def uniform_days(rng: np.random.Generator, lo: Days, hi: Days) -> Days:
-    """One uniformly drawn day in ``[lo, hi]`` per row (inclusive bounds)."""
-    span = (hi.astype(np.int64) - lo + 1).clip(min=1)
-    return (lo + np.floor(rng.random(len(lo)) * span)).astype(np.int32)
+    """One uniformly drawn calendar day in ``[lo, hi]`` per row (inclusive bounds)."""
+    span = (hi - lo + 1).clip(min=1)
+    offset = (rng.random(len(lo), dtype=np.float32) * span).astype(np.int32)
+    drawn: Days = lo + offset.clip(max=span - 1)  # float32 rounding may reach span itself
+    return drawn
+
+
+def _tabulated(fn: Callable[[Days], NDArray[Any]], d: Days) -> NDArray[Any]:
+    """``fn(d)``, computed once per distinct day and looked up.
+
+    Tens of millions of dates span a few thousand distinct days, and a gather is several
+    times cheaper than the integer divisions or datetime casts of calendar arithmetic.
+    """
+    if len(d) < 10_000:
+        return fn(d)
+    lo, hi = int(d.min()), int(d.max())
+    if hi - lo > len(d):
+        return fn(d)
+    return fn(np.arange(lo, hi + 1, dtype=np.int32))[d - lo]
+
+
+# Business days are counted with integer arithmetic on a Monday-based week rather than with
+# np.busday_*, which is several times slower on tens of millions of rows. 1970-01-01, day 0,
+# was a Thursday, so day + 3 is a multiple of 7 on Mondays.
+
+
+def _business_index(d: Days) -> Days:
+    """Number of business days before ``d`` (a weekend day counts as the next Monday)."""
+
+    def index(x: Days) -> Days:
+        week, weekday = np.divmod(x + 3, 7)
+        found: Days = week * 5 + np.minimum(weekday, 5)
+        return found
+
+    return _tabulated(index, d)
+
+
+def _from_business_index(b: Days) -> Days:
+    def day_of(x: Days) -> Days:
+        week, weekday = np.divmod(x, 5)
+        found: Days = week * 7 + weekday - 3
+        return found
+
+    return _tabulated(day_of, b)
+
+
+def business_days(rng: np.random.Generator, lo: Days, hi: Days) -> Days:
+    """One uniformly drawn working day (Monday-Friday) in ``[lo, hi]`` per row.
+
+    Where the range holds no working day, the next Monday is returned, which lies past ``hi``;
+    callers drop such rows with their usual ``<= end`` filter.
+    """
+    first = _business_index(lo)
+    count = (_business_index(hi + 1) - first).clip(min=1)
+    offset = (rng.random(len(lo), dtype=np.float32) * count).astype(np.int32)
+    return _from_business_index(first + offset.clip(max=count - 1))
+
+
+def add_business_days(d: Days, n: Ints) -> Days:
+    """The working day ``n`` working days after ``d`` (``d`` itself rolled to a working day)."""
+    return _from_business_index(_business_index(d) + n.astype(np.int32))
 
 
 def to_weekday(d: Days) -> Days:
-    """Move Saturdays and Sundays to the next Monday: B2B documents carry working days."""
-    weekday = (d.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    shift = np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
-    return (d + shift).astype(np.int32)
+    """Move Saturdays and Sundays to the next Monday."""
+    return _from_business_index(_business_index(d))
+
+
+_NEAREST_SHIFT = np.array([0, 0, 0, 0, 0, -1, 1], dtype=np.int32)
+
+
+def nearest_weekday(d: Days) -> Days:
+    """Move Saturdays to Friday and Sundays to Monday, as bank value dates fall."""
+    moved: Days = d + _tabulated(lambda x: _NEAREST_SHIFT[(x + 3) % 7], d)
+    return moved
 
 
 def month_index(d: Days) -> NDArray[np.int64]:
-    """Calendar month (1-12) of each day."""
-    months = d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return months % 12 + 1
+    """Calendar month (0-11) of each day."""
+
+    def month(x: Days) -> NDArray[np.int64]:
+        months: NDArray[np.int64] = (
+            x.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        )
+        return months % 12
+
+    return _tabulated(month, d)
 
 
-def day_of_month(d: Days) -> NDArray[np.int64]:
-    """Day of the month (1-31) of each day."""
-    as_days = d.astype("datetime64[D]")
-    return (as_days - as_days.astype("datetime64[M]")).astype(np.int64) + 1
-
-
-def next_day_of_month(d: Days, dom: NDArray[np.integer]) -> Days:
+def next_day_of_month(d: Days, dom: Ints) -> Days:
     """First date on or after ``d`` whose day of the month is ``dom`` (1-28)."""
-    first = d.astype("datetime64[D]").astype("datetime64[M]")
-    candidate = first.astype("datetime64[D]") + (dom - 1).astype("timedelta64[D]")
-    later = (first + np.timedelta64(1, "M")).astype("datetime64[D]") + (dom - 1).astype(
-        "timedelta64[D]"
-    )
-    out = np.where(candidate >= d.astype("datetime64[D]"), candidate, later)
-    return out.astype(np.int64).astype(np.int32)
+    days = d.astype("datetime64[D]")
+    month = days.astype("datetime64[M]")
+    offset = (dom - 1).astype("timedelta64[D]")
+    candidate = month.astype("datetime64[D]") + offset
+    later = (month + np.timedelta64(1, "M")).astype("datetime64[D]") + offset
+    found: Days = np.where(candidate >= days, candidate, later).astype(np.int64).astype(np.int32)
+    return found
 
 
-def choose(rng: np.random.Generator, weights: Sequence[float], size: int) -> Index:
-    """Draw ``size`` indices with the given (not necessarily normalised) weights."""
+def choose(rng: np.random.Generator, weights: Sequence[float], size: int) -> Codes:
+    """Draw ``size`` codes with the given (not necessarily normalised) weights."""
     p = np.asarray(weights, dtype=np.float64)
     cdf = np.cumsum(p / p.sum())
     cdf[-1] = 1.0
-    return np.searchsorted(cdf, rng.random(size), side="right").astype(np.int64)
+    return np.searchsorted(cdf, rng.random(size), side="right").astype(np.int8)
 
 
-def choose_rows(rng: np.random.Generator, weights: NDArray[np.float64]) -> Index:
-    """One index per row of a 2-D weight matrix (each row its own distribution)."""
+def choose_by(rng: np.random.Generator, weights: NDArray[np.float64], group: Ints) -> Codes:
+    """One code per row, drawn with the weights of the row's group (``weights[group]``).
+
+    Comparing against one cumulative column at a time keeps the work at a few passes over the
+    rows instead of materialising a rows x choices matrix.
+    """
     cdf = np.cumsum(weights, axis=1)
-    cdf /= cdf[:, -1:]
-    u = rng.random((len(weights), 1))
-    return (u > cdf).sum(axis=1).astype(np.int64)
+    cdf = cdf / cdf[:, -1:]
+    u = rng.random(len(group))
+    out = np.zeros(len(group), dtype=np.int8)
+    for k in range(weights.shape[1] - 1):
+        out += u >= cdf[group, k]
+    return out
 
 
-def group_cumsum(values: Floats, counts: NDArray[np.integer]) -> Floats:
+def group_cumsum(values: Floats, counts: Ints) -> Floats:
     """Cumulative sum restarting at every parent (for random walks per customer)."""
     total = np.cumsum(values)
-    counts = counts.astype(np.int64)
-    ends = np.cumsum(counts)
-    before = np.concatenate(([0.0], total))[ends - counts]
-    return total - np.repeat(before, counts)
+    before = np.concatenate(([0.0], total))[starts(counts)]
+    restarted: Floats = total - np.repeat(before, counts)
+    return restarted
 
 
-def ids(prefix: str, numbers: NDArray[np.integer], width: int) -> pa.Array:
-    """Fixed-width identifiers like ``INV000000042``, built straight into an Arrow buffer.
+def ids(prefix: str, count: int, digits: int = 6) -> pa.Array:
+    """Identifiers ``prefix`` + 1 .. ``count``, zero-padded to at least ``digits`` digits.
 
-    Formatting tens of millions of keys through Python strings would dominate the run time;
-    writing the ASCII digits column by column into one byte matrix costs a few numpy passes.
+    ``ids("INV", 3, 8)`` gives ``INV00000001``, ``INV00000002``, ``INV00000003``.
+
+    Formatting tens of millions of keys through Python strings would dominate the run time.
+    For consecutive numbers each digit column is a run-length pattern (the units cycle every
+    row, the tens every ten rows, ...), so the ASCII bytes are written with ``np.repeat`` into
+    one byte matrix that becomes the Arrow buffer as is.
     """
-    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    n = len(numbers)
+    width = max(digits, len(str(count)))
+    head = prefix.encode("ascii")
     row = len(head) + width
-    buf = np.empty((n, row), dtype=np.uint8)
-    buf[:, : len(head)] = head
-    rest = numbers.astype(np.int64)
-    for pos in range(row - 1, len(head) - 1, -1):
-        buf[:, pos] = rest % 10 + 48
-        rest = rest // 10
-    offsets = np.arange(0, (n + 1) * row, row, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
+    buf = np.empty((count, row), dtype=np.uint8)
+    for col, char in enumerate(head):
+        buf[:, col] = char
+    digit = np.arange(ord("0"), ord("9") + 1, dtype=np.uint8)
+    for k in range(width):
+        block = 10**k
+        if 10 * block <= count + 1:  # the digit cycles through 0-9 in blocks of 10**k rows
+            pattern = np.repeat(digit, block)
+            column = np.tile(pattern, (count + 1) // len(pattern) + 1)
+        else:  # a leading digit changes fewer than ten times
+            column = np.repeat(digit[: count // block + 1], block)
+        buf[:, row - 1 - k] = column[1 : count + 1]  # numbers start at 1
+    offsets = np.arange(0, (count + 1) * row, row, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
+    )
 
 
-def id_width(count: int, minimum: int = 6) -> int:
-    """Digits needed to number ``count`` rows, at least ``minimum`` for a realistic look."""
-    return max(minimum, len(str(max(count, 1))))
-
-
-def pick(vocabulary: Sequence[str], index: NDArray[np.integer], mask: Bools | None = None) -> pa.Array:
+def pick(vocabulary: Sequence[str], index: Ints, mask: Bools | None = None) -> pa.Array:
     """Strings of ``vocabulary`` at ``index`` (null where ``mask`` is true)."""
     return pa.array(list(vocabulary), pa.string()).take(pa.array(index, mask=mask))
 
@@ -167,7 +269,7 @@ def money(x: Floats) -> Floats:
     return np.round(x, 2)
 
 
-ColumnData = pa.Array | pa.ChunkedArray | np.ndarray
+ColumnData: TypeAlias = "pa.Array | pa.ChunkedArray | NDArray[Any]"
 
 
 def table(name: str, columns: Mapping[str, ColumnData]) -> pa.Table:
@@ -189,23 +291,18 @@ def table(name: str, columns: Mapping[str, ColumnData]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=spec.column_names)
 
 
-def date_order(d: Days) -> Index:
+def date_order(d: Days) -> Rows:
     """Stable permutation that sorts rows by date, keeping generation order within a day.
 
     Dates of one demo company span a few thousand days, so the offsets fit in 16 bits, where
     numpy's stable sort is a linear-time radix sort instead of a timsort.
     """
     if len(d) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int32)
     lo = int(d.min())
     if int(d.max()) - lo < 2**15:
-        return np.argsort((d - lo).astype(np.int16), kind="stable").astype(np.int64)
-    return np.argsort(d, kind="stable").astype(np.int64)
-
-
-def keep(mask: Bools, *arrays: np.ndarray) -> list[np.ndarray]:
-    """The rows of each array where ``mask`` holds."""
-    return [a[mask] for a in arrays]
+        return np.argsort((d - lo).astype(np.int16), kind="stable").astype(np.int32)
+    return np.argsort(d, kind="stable").astype(np.int32)
 
 
 @dataclass(frozen=True)
@@ -215,20 +312,20 @@ class Events:
     ``department`` is an index into ``vocab.DEPARTMENTS``, or -1 to use the type's usual one.
     """
 
-    owner: Index
+    owner: Rows
     date: Days
-    kind: Index  # index into contract.INTERACTION_TYPES
-    department: Index
+    kind: Codes  # index into contract.INTERACTION_TYPES
+    department: Codes
 
     @staticmethod
-    def of(owner: Index, date: Days, kind: str, department: int = -1) -> Events:
+    def of(owner: Ints, date: Days, kind: str, department: int = -1) -> Events:
         """Events of one ``kind`` (and optionally one department) for the given rows."""
         n = len(owner)
         return Events(
-            owner.astype(np.int64),
+            owner.astype(np.int32),
             date.astype(np.int32),
-            np.full(n, INTERACTION_TYPES.index(kind), np.int64),
-            np.full(n, department, np.int64),
+            np.full(n, INTERACTION_TYPES.index(kind), np.int8),
+            np.full(n, department, np.int8),
         )
 
     @staticmethod
@@ -240,3 +337,7 @@ class Events:
             np.concatenate([p.kind for p in parts]),
             np.concatenate([p.department for p in parts]),
         )
+
+    def take(self, rows: Ints | Bools) -> Events:
+        """The events at ``rows`` (positions or a mask)."""
+        return Events(self.owner[rows], self.date[rows], self.kind[rows], self.department[rows])

@@ -77,7 +77,7 @@ class Profile:
     value: float = 1.0  # multiplier on the size band's yearly revenue
     orders: float = 1.0  # multiplier on the size band's orders per year
     margin: tuple[float, float] = (0.20, 0.36)  # customer's gross margin, uniform range
-    late: tuple[float, float] = (-3.0, 3.0)  # customer's mean days after due date
+    late: tuple[float, float] = (-5.0, 1.0)  # customer's mean days after due date
     late_sd: float = 4.0  # spread of one invoice around the customer's mean
     late_trend: tuple[float, float] = (0.0, 0.0)  # extra days late reached by the end
     dispute: float = 0.01  # share of invoices disputed
@@ -132,7 +132,7 @@ PROFILES: dict[str, Profile] = {
         survey=(6.5, 4.0),
     ),
     "engineering_drain": replace(
-        CORE, share=0.03, sizes=(0.0, 0.45, 0.45, 0.1, 0.0), value=0.25, orders=0.4,
+        CORE, share=0.03, sizes=(0.0, 0.6, 0.4, 0.0, 0.0), value=0.12, orders=0.4,
         margin=(0.18, 0.30), quotes=5.0, win=0.35, effort=1.3,
         rates={"engineering_change": 18.0, "meeting_held": 4.0, "call_inbound": 6.0,
                "visit": 1.5},
@@ -165,7 +165,7 @@ PROFILES: dict[str, Profile] = {
     "unhappy_executive": replace(
         CORE, share=0.02, sizes=(0.0, 0.0, 0.0, 0.7, 0.3), late=(-2.0, 4.0),
         rates={"meeting_missed": 0.5, "meeting_held": 3.0, "visit": 3.0},
-        survey=(8.5, 8.5), new_ok=False,
+        survey=(8.5, 8.5), new_ok=False, close_ok=False,
     ),
     "unprofitable": replace(
         CORE, share=0.06, sizes=(0.05, 0.25, 0.4, 0.25, 0.05), value=1.2,

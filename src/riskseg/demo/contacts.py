@@ -18,18 +18,20 @@ import pyarrow.compute as pc
 from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     Days,
-    Index,
+    Floats,
+    Ints,
+    Rows,
+    add_business_days,
     calendar_date,
     date_order,
     dates,
     day,
-    id_width,
     ids,
     owners,
     pick,
     rank_in_group,
+    starts,
     table,
-    to_weekday,
 )
 from riskseg.demo.behaviours import UNHAPPY_EXECUTIVE_SURVEY, code, param
 from riskseg.demo.customers import SIZE_CONTACTS, Population
@@ -42,23 +44,24 @@ class Contacts:
     """The contacts table and where each customer's contacts sit in it."""
 
     table: pa.Table
-    first: Index  # row of each customer's primary contact
-    count: Index  # contacts per customer
-    sponsor_slot: Index  # slot of the executive sponsor per customer, -1 if none is known
+    first: Rows  # row of each customer's primary contact
+    count: Rows  # contacts per customer
+    sponsor_slot: Rows  # slot of the executive sponsor per customer, -1 if none is known
 
-    def primary(self, customer: Index) -> Index:
+    def primary(self, customer: Ints) -> Rows:
+        """The primary contact of each customer."""
         return self.first[customer]
 
-    def finance(self, customer: Index) -> Index:
+    def finance(self, customer: Ints) -> Rows:
         """The finance contact, or the primary one where the account has a single contact."""
         return self.first[customer] + (self.count[customer] > 1)
 
-    def any(self, rng: np.random.Generator, customer: Index) -> Index:
-        return self.first[customer] + np.floor(rng.random(len(customer)) * self.count[customer]).astype(
-            np.int64
-        )
+    def random(self, rng: np.random.Generator, customer: Ints) -> Rows:
+        """A contact drawn at random among each customer's contacts."""
+        pick_ = rng.random(len(customer), dtype=np.float32) * self.count[customer]
+        return self.first[customer] + pick_.astype(np.int32)
 
-    def executive(self, customer: Index) -> Index:
+    def executive(self, customer: Ints) -> Rows:
         """Row of the executive sponsor, -1 where the account has none on file."""
         slot = self.sponsor_slot[customer]
         return np.where(slot >= 0, self.first[customer] + slot, -1)
@@ -68,13 +71,13 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
     """The ``contacts`` table: name, e-mail, role and seniority of every known person."""
     n = pop.n
     lo, hi = SIZE_CONTACTS[pop.size, 0], SIZE_CONTACTS[pop.size, 1]
-    count = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    count = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
     count = np.where(pop.prospect, 1 + rng.integers(0, 3, n), count)
     count = np.where(pop.behaviour == code("unhappy_executive"), np.maximum(count, 5), count)
     owner = owners(count)
     slot = rank_in_group(count)
     m = len(owner)
-    first = np.cumsum(count) - count
+    first = starts(count)
 
     # In small firms the owner is both the primary contact and the executive; larger
     # accounts have a purchasing lead as primary and a separate executive sponsor.
@@ -106,7 +109,7 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
     tbl = table(
         "contacts",
         {
-            "contact_id": ids("P", np.arange(1, m + 1), id_width(m, 7)),
+            "contact_id": ids("P", m, 7),
             "customer_id": pop.ids.take(pa.array(owner)),
             "name": name,
             "email": email,
@@ -117,18 +120,16 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
         },
     )
     sponsor = np.where(small_account, 0, np.where(count > EXECUTIVE_SLOT, EXECUTIVE_SLOT, -1))
-    return Contacts(tbl, first.astype(np.int64), count.astype(np.int64), sponsor.astype(np.int64))
+    return Contacts(tbl, first.astype(np.int32), count.astype(np.int32), sponsor.astype(np.int32))
 
 
-def _local_names(
-    rng: np.random.Generator, country: Index, attr: str
-) -> tuple[pa.Array, pa.Array]:
+def _local_names(rng: np.random.Generator, country: Ints, attr: str) -> tuple[pa.Array, pa.Array]:
     """Names typical of each row's country, as written and as ASCII for e-mail addresses."""
     lists = [getattr(c, attr) for c in vocab.COUNTRIES]
     flat = [x for xs in lists for x in xs]
     sizes = np.array([len(xs) for xs in lists])
     offsets = np.cumsum(sizes) - sizes
-    idx = offsets[country] + np.floor(rng.random(len(country)) * sizes[country]).astype(np.int64)
+    idx = offsets[country] + (rng.random(len(country)) * sizes[country]).astype(np.int64)
     return pick(flat, idx), pick([vocab.ascii_fold(x) for x in flat], idx)
 
 
@@ -155,14 +156,14 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
     personal = rng.normal(0.0, 0.6, (n_contacts, 2))
     baseline = mean + np.where(unhappy[:, None], 0.0, account) + personal
 
-    parts: list[tuple[Index, Days, np.ndarray]] = []
+    parts: list[tuple[Rows, Days, Floats]] = []
     for wave in _waves(pop.start, pop.end):
         eligible = ~pop.prospect[owner] & (pop.act_lo[owner] <= wave) & (pop.act_hi[owner] >= wave)
         # The sponsor and the primary contact of an unhappy-executive account always answer,
         # so the gap between the two is visible in every wave.
         answers = (rng.random(n_contacts) < 0.25) | (unhappy & (slot <= EXECUTIVE_SLOT))
-        who = np.flatnonzero(eligible & answers)
-        when = to_weekday((wave + rng.integers(0, 22, len(who))).astype(np.int32))
+        who = np.flatnonzero(eligible & answers).astype(np.int32)
+        when = add_business_days(np.full(len(who), wave, np.int32), rng.integers(0, 16, len(who)))
         scores = baseline[who] + rng.normal(0.0, 0.7, (len(who), 2))
         ok = when <= pop.end
         parts.append((who[ok], when[ok], scores[ok]))
@@ -174,7 +175,7 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
     return table(
         "surveys",
         {
-            "response_id": ids("SR", np.arange(1, m + 1), id_width(m, 6)),
+            "response_id": ids("SR", m, 6),
             "contact_id": people.table.column("contact_id").take(pa.array(who[order])),
             "customer_id": pop.ids.take(pa.array(owner[who[order]])),
             "date": dates(when[order]),
@@ -182,4 +183,3 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
             "attitude": scores[order, 1],
         },
     )
-

@@ -18,12 +18,12 @@ from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
     Bools,
+    Codes,
     Days,
     Floats,
     choose,
-    choose_rows,
+    choose_by,
     dates,
-    id_width,
     ids,
     pick,
     table,
@@ -32,7 +32,6 @@ from riskseg.demo.arrays import (
 from riskseg.demo.behaviours import (
     BEHAVIOURS,
     INSOLVENCY_SHARE,
-    PROFILES,
     PROSPECT_SHARE,
     code,
     param,
@@ -60,10 +59,10 @@ class Population:
     ids: pa.Array
     name: pa.Array  # company name
     domain: pa.Array  # e-mail domain of the company
-    behaviour: NDArray[np.int64]
+    behaviour: Codes
     prospect: Bools
-    size: NDArray[np.int64]
-    country: NDArray[np.int64]
+    size: Codes
+    country: Codes
     act_lo: Days  # first day of activity (customer since, or prospect since)
     act_hi: Days  # last day of activity (end, closing, or insolvency)
     since: Days  # customer since (none for prospects)
@@ -107,60 +106,61 @@ def draw_population(rng: np.random.Generator, customers: int, start: int, end: i
     )
     prospect = np.arange(customers) >= n_clients
     order = rng.permutation(customers)
-    behaviour, prospect = behaviour[order], prospect[order]
+    behaviour, prospect = behaviour[order].astype(np.int8), prospect[order]
 
-    size = choose_rows(rng, param("sizes")[behaviour])
+    size = choose_by(rng, param("sizes"), behaviour)
     country = choose(rng, [c.weight for c in vocab.COUNTRIES], customers)
+
+    def days(value: int) -> Days:
+        return np.full(customers, value, np.int32)
 
     # Most accounts predate the window; some are won during it. Types whose pattern needs
     # a full history (a decline, a deterioration) are always existing customers.
     new = (rng.random(customers) < 0.2) & param("new_ok").astype(bool)[behaviour] & ~prospect
     tenure = np.minimum(rng.exponential(6 * 365.25, customers), 25 * 365.25).astype(np.int32)
-    since = np.where(new, uniform_days(rng, np.full(customers, start, np.int32),
-                                       np.full(customers, end - 90, np.int32)),
-                     start - 1 - tenure).astype(np.int32)  # fmt: skip
-    prospect_since = uniform_days(
-        rng, np.full(customers, max(start, end - 540), np.int32), np.full(customers, end - 20, np.int32)
-    )
+    won = uniform_days(rng, days(start), days(end - 90))
+    since = np.where(new, won, start - 1 - tenure).astype(np.int32)
+    # Prospects appeared in the last year and a half, and were last seen at the end.
+    prospect_since = uniform_days(rng, days(max(start, end - 540)), days(end - 20))
     act_lo = np.where(prospect, prospect_since, np.maximum(since, start)).astype(np.int32)
     since = np.where(prospect, NO_DATE, since).astype(np.int32)
 
-    closing = (rng.random(customers) < 0.06) & param("close_ok").astype(bool)[behaviour] & ~prospect
-    closing &= act_lo + 120 < end - 30
-    closed_on = np.where(closing, uniform_days(rng, act_lo + 90, np.full(customers, end - 30, np.int32)), NO_DATE)
+    leaving = (rng.random(customers) < 0.06) & param("close_ok").astype(bool)[behaviour]
+    leaving &= ~prospect & (act_lo + 120 < end - 30)
+    left_on = uniform_days(rng, act_lo + 90, days(end - 30))
     deteriorating = (behaviour == code("credit_deteriorating")) & ~prospect
     insolvent = deteriorating & (rng.random(customers) < INSOLVENCY_SHARE)
-    insolvent_on = np.where(
-        insolvent,
-        uniform_days(rng, np.full(customers, end - 240, np.int32), np.full(customers, end - 15, np.int32)),
-        NO_DATE,
-    ).astype(np.int32)
-    act_hi = np.full(customers, end, np.int32)
-    act_hi = np.where(closing, closed_on, np.where(insolvent, insolvent_on, act_hi)).astype(np.int32)
-    closed_on = np.where(insolvent, insolvent_on, closed_on).astype(np.int32)
+    insolvent_on = uniform_days(rng, np.maximum(act_lo + 60, end - 240), days(end - 15))
+    insolvent &= insolvent_on <= end - 15
+    insolvent_on = np.where(insolvent, insolvent_on, NO_DATE).astype(np.int32)
+    closed_on = np.where(insolvent, insolvent_on, np.where(leaving, left_on, NO_DATE))
+    closed_on = closed_on.astype(np.int32)
+    act_hi = np.where(closed_on != NO_DATE, closed_on, end).astype(np.int32)
 
     drifting = (behaviour == code("drifting_away")) & ~prospect
-    drift_from = np.maximum(act_lo + (end - act_lo) // 3, end - 365 + rng.integers(-45, 46, customers))
+    drift_from = np.maximum(
+        act_lo + (end - act_lo) // 3, end - 365 + rng.integers(-45, 46, customers)
+    )
     drift_start = np.where(drifting, drift_from, NO_DATE).astype(np.int32)
 
     def spread(lo_hi: NDArray[np.float64]) -> Floats:
         lo, hi = lo_hi[behaviour, 0], lo_hi[behaviour, 1]
-        return lo + rng.random(customers) * (hi - lo)
+        drawn: Floats = lo + rng.random(customers) * (hi - lo)
+        return drawn
 
     country_late = np.array([c.late_days for c in vocab.COUNTRIES])[country]
     fixed = behaviour == code("fixed_date_payer")
     pay_day = np.where(fixed, np.array(PAY_DAYS)[choose(rng, PAY_DAY_WEIGHTS, customers)], 0)
-    terms_w = np.array([c.terms for c in vocab.COUNTRIES])[country]
-    terms = np.array(vocab.TERMS)[choose_rows(rng, terms_w)]
-    vat = np.where(np.array([c.code == vocab.HOME_COUNTRY for c in vocab.COUNTRIES])[country],
-                   vocab.HOME_VAT, 0.0)  # fmt: skip
+    terms_by_country = np.array([c.terms for c in vocab.COUNTRIES])
+    terms = np.array(vocab.TERMS)[choose_by(rng, terms_by_country, country)]
+    domestic = np.array([c.code == vocab.HOME_COUNTRY for c in vocab.COUNTRIES])[country]
+    vat = np.where(domestic, vocab.HOME_VAT, 0.0)
 
-    width = id_width(customers)
     names, domain = _names(rng, country)
-    pop = Population(
+    return Population(
         start=start,
         end=end,
-        ids=ids("C", np.arange(1, customers + 1), width),
+        ids=ids("C", customers, 6),
         name=names,
         domain=domain,
         behaviour=behaviour,
@@ -173,8 +173,10 @@ def draw_population(rng: np.random.Generator, customers: int, start: int, end: i
         closed_on=closed_on,
         insolvent_on=insolvent_on,
         drift_start=drift_start,
-        value=SIZE_VALUE[size] * rng.lognormal(0.0, 0.5, customers) * param("value")[behaviour],
-        order_rate=SIZE_ORDERS[size] * rng.lognormal(0.0, 0.3, customers) * param("orders")[behaviour],
+        value=SIZE_VALUE[size] * param("value")[behaviour] * rng.lognormal(0.0, 0.5, customers),
+        order_rate=SIZE_ORDERS[size]
+        * param("orders")[behaviour]
+        * rng.lognormal(0.0, 0.3, customers),
         margin=spread(param("margin")),
         late_mean=spread(param("late")) + country_late,
         late_trend=spread(param("late_trend")),
@@ -182,10 +184,9 @@ def draw_population(rng: np.random.Generator, customers: int, start: int, end: i
         terms=terms.astype(np.int64),
         vat=vat,
     )
-    return pop
 
 
-def _names(rng: np.random.Generator, country: NDArray[np.int64]) -> tuple[pa.Array, pa.Array]:
+def _names(rng: np.random.Generator, country: Codes) -> tuple[pa.Array, pa.Array]:
     """Company names ("Jansen Metaal B.V.", "Atlas Technik GmbH") and their e-mail domains."""
     n = len(country)
 
@@ -268,4 +269,3 @@ def customers_table(rng: np.random.Generator, pop: Population) -> pa.Table:
             "status": pick(("active", "prospect", "closed"), status),
         },
     )
-

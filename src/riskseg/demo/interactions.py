@@ -18,16 +18,16 @@ from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
     Events,
-    choose_rows,
+    add_business_days,
+    business_days,
+    choose_by,
     date_order,
-    id_width,
+    dates,
     ids,
     owners,
+    pick,
     table,
-    to_weekday,
-    uniform_days,
 )
-from riskseg.demo.arrays import dates as date_column
 from riskseg.demo.behaviours import PROSPECT_RATES, RATE_TYPES, param, rate
 from riskseg.demo.contacts import Contacts
 from riskseg.demo.customers import SIZE_ATTENTION, Population
@@ -60,6 +60,7 @@ DEPARTMENT_WEIGHTS: dict[str, tuple[float, ...]] = {
     "promise_broken": (0, 1, 0, 0, 0, 0),
     "other": (0.3, 0.2, 0.2, 0.1, 0.1, 0.1),
 }
+EFFORT_MEDIAN = np.array([EFFORT.get(k, 0.0) for k in INTERACTION_TYPES])
 _CAMPAIGN = {"campaign_sent", "campaign_opened", "campaign_clicked", "campaign_responded"}
 _MARKETING = (0, 0, 0, 0, 1, 0)
 
@@ -82,7 +83,7 @@ def _rated(rng: np.random.Generator, pop: Population) -> Events:
         after = rate(kind, drift=True)[b]
         ceiling = np.where(drifting, np.maximum(after, 1.0), 1.0)
         owner = owners(rng.poisson(yearly * ceiling * years))
-        d = to_weekday(uniform_days(rng, pop.act_lo[owner], pop.act_hi[owner]))
+        d = business_days(rng, pop.act_lo[owner], pop.act_hi[owner])
         late = drifting[owner] & (d >= pop.drift_start[owner])
         keep = np.where(late, after[owner], 1.0) / ceiling[owner]
         ok = (d <= pop.end) & (rng.random(len(d)) < keep)
@@ -93,7 +94,8 @@ def _rated(rng: np.random.Generator, pop: Population) -> Events:
 def _campaigns(rng: np.random.Generator, pop: Population) -> Events:
     """The e-mail campaign funnel: every campaign reaches part of the accounts active then."""
     count = max(1, round(CAMPAIGNS_PER_YEAR * (pop.end - pop.start) / 365.25))
-    sent_on = np.sort(to_weekday(rng.integers(pop.start, pop.end - 3, count).astype(np.int32)))
+    window = np.full(count, pop.start, np.int32), np.full(count, pop.end - 3, np.int32)
+    sent_on = np.sort(business_days(rng, *window))
     opens = param("opens")[pop.behaviour]
     responds = param("responds")[pop.behaviour]
     faded = rate("campaign_opened", drift=True)[pop.behaviour]
@@ -108,7 +110,7 @@ def _campaigns(rng: np.random.Generator, pop: Population) -> Events:
         opened_on = day_ + rng.integers(0, 4, len(opened)).astype(np.int32)
         clicked = rng.random(len(opened)) < CLICK_RATE
         responded = clicked & (rng.random(len(opened)) < responds[opened])
-        responded_on = to_weekday(opened_on + rng.integers(1, 11, len(opened)).astype(np.int32))
+        responded_on = add_business_days(opened_on, rng.integers(1, 8, len(opened)))
         parts += [
             Events.of(who, np.full(len(who), day_, np.int32), "campaign_sent"),
             Events.of(opened, opened_on, "campaign_opened"),
@@ -116,15 +118,14 @@ def _campaigns(rng: np.random.Generator, pop: Population) -> Events:
             Events.of(opened[responded], responded_on[responded], "campaign_responded"),
         ]
     events = Events.concat(parts)
-    ok = events.date <= pop.end
-    return Events(events.owner[ok], events.date[ok], events.kind[ok], events.department[ok])
+    return events.take(events.date <= pop.end)
 
 
 def _return_requests(rng: np.random.Generator, pop: Population, billing: Billing) -> Events:
     """The request that precedes each return order by a few days."""
     idx = np.flatnonzero(billing.returned)
     owner = billing.owner[idx]
-    asked = to_weekday((billing.date[idx] - rng.integers(1, 8, len(idx))).astype(np.int32))
+    asked = add_business_days(billing.date[idx], -rng.integers(1, 6, len(idx)))
     return Events.of(owner, np.maximum(asked, pop.act_lo[owner]), "return_request")
 
 
@@ -139,43 +140,35 @@ def interactions(
     ev = Events.concat(
         [_rated(rng, pop), _campaigns(rng, pop), _return_requests(rng, pop, billing), *extra]
     )
+    ev = ev.take(date_order(ev.date))
     m = len(ev.owner)
-    kinds = np.array(INTERACTION_TYPES)
-    campaign = np.isin(kinds, sorted(_CAMPAIGN))[ev.kind]
-    finance_idx = vocab.DEPARTMENTS.index("finance")
-
+    campaign = np.isin(np.array(INTERACTION_TYPES), sorted(_CAMPAIGN))[ev.kind]
     weights = np.array([DEPARTMENT_WEIGHTS.get(k, _MARKETING) for k in INTERACTION_TYPES])
-    department = np.where(ev.department >= 0, ev.department, choose_rows(rng, weights[ev.kind]))
+    department = np.where(ev.department >= 0, ev.department, choose_by(rng, weights, ev.kind))
 
     # Collectors and disputes go through the finance contact, campaigns to the primary one;
     # some tickets and calls come in from a shared mailbox or an unknown caller.
-    contact = np.where(
-        campaign,
-        people.primary(ev.owner),
-        np.where(department == finance_idx, people.finance(ev.owner), people.any(rng, ev.owner)),
-    )
-    contact = np.where(~campaign & (rng.random(m) < 0.03), -1, contact)
+    contact = people.random(rng, ev.owner)
+    finance = department == vocab.DEPARTMENTS.index("finance")
+    contact[finance] = people.finance(ev.owner[finance])
+    contact[campaign] = people.primary(ev.owner[campaign])
+    contact[~campaign & (rng.random(m, dtype=np.float32) < 0.03)] = -1
+    del finance
 
-    effort_median = np.array([EFFORT.get(k, 0.0) for k in INTERACTION_TYPES])[ev.kind]
-    effort = np.round(
-        effort_median * rng.lognormal(0.0, 0.5, m) * param("effort")[pop.behaviour[ev.owner]]
-    )
-
-    order = date_order(ev.date)
-    contact = contact[order]
+    effort = rng.lognormal(0.0, 0.5, m)
+    effort *= EFFORT_MEDIAN[ev.kind]
+    effort *= param("effort")[pop.behaviour][ev.owner]
     return table(
         "interactions",
         {
-            "interaction_id": ids("IA", np.arange(1, m + 1), id_width(m, 8)),
-            "customer_id": pop.ids.take(pa.array(ev.owner[order])),
+            "interaction_id": ids("IA", m, 8),
+            "customer_id": pop.ids.take(pa.array(ev.owner)),
             "contact_id": people.table.column("contact_id").take(
                 pa.array(np.maximum(contact, 0), mask=contact < 0)
             ),
-            "date": date_column(ev.date[order]),
-            "type": pa.array(list(INTERACTION_TYPES), pa.string()).take(pa.array(ev.kind[order])),
-            "department": pa.array(list(vocab.DEPARTMENTS), pa.string()).take(
-                pa.array(department[order])
-            ),
-            "effort_minutes": effort[order],
+            "date": dates(ev.date),
+            "type": pick(INTERACTION_TYPES, ev.kind),
+            "department": pick(vocab.DEPARTMENTS, department),
+            "effort_minutes": np.round(effort),
         },
     )

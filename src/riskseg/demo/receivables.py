@@ -20,22 +20,23 @@ from riskseg.demo.arrays import (
     Days,
     Events,
     Floats,
-    Index,
+    Rows,
+    add_business_days,
     date_order,
     dates,
-    id_width,
+    group_sum,
     ids,
     money,
+    nearest_weekday,
     next_day_of_month,
     owners,
     rank_in_group,
     table,
-    to_weekday,
 )
 from riskseg.demo.behaviours import param
 from riskseg.demo.customers import Population
-from riskseg.demo.vocab import DEPARTMENTS
 from riskseg.demo.sales import Billing
+from riskseg.demo.vocab import DEPARTMENTS
 
 #: Days after booking a bad debt once a write-off is decided.
 WRITE_OFF_AFTER = 180
@@ -54,7 +55,7 @@ class Receivables:
 class _Ledger:
     """Invoice rows before numbering."""
 
-    owner: Index
+    owner: Rows
     issue: Days
     due: Days
     amount: Floats
@@ -64,50 +65,60 @@ class _Ledger:
 
 
 def _settlement(
-    rng: np.random.Generator, pop: Population, owner: Index, issue: Days, due: Days
+    rng: np.random.Generator, pop: Population, owner: Rows, issue: Days, due: Days
 ) -> tuple[Days, Bools, Bools]:
     """When each (positive) invoice would be settled, whether disputed, whether never paid."""
     m = len(owner)
     b = pop.behaviour[owner]
     progress = (issue - pop.start) / max(pop.end - pop.start, 1)
     late = pop.late_mean[owner] + pop.late_trend[owner] * progress
-    late = late + rng.normal(0.0, 1.0, m) * param("late_sd")[b]
+    del progress
+    late += rng.standard_normal(m, dtype=np.float32) * param("late_sd")[b]
     # Even good payers slip now and then (holidays, a lost invoice, a missing PO number).
-    late = late + np.where(rng.random(m) < 0.06, rng.uniform(5, 30, m), 0.0)
-    disputed = rng.random(m) < param("dispute")[b]
-    late = late + np.where(disputed, rng.uniform(25, 90, m), 0.0)
-    settle = to_weekday((due + np.round(late)).astype(np.int32))
-    settle = np.maximum(settle, issue)
+    slip = np.flatnonzero(rng.random(m, dtype=np.float32) < 0.06)
+    late[slip] += rng.uniform(5, 30, len(slip))
+    disputed = rng.random(m, dtype=np.float32) < param("dispute")[b]
+    late[disputed] += rng.uniform(25, 90, int(disputed.sum()))
+    # Lateness counts calendar days; payments land on working days, so convert.
+    settle = np.maximum(add_business_days(due, np.round(late * (5 / 7))), issue)
+    del late
     # A few small invoices are paid up front from a pro-forma, before the invoice exists.
-    prepaid = rng.random(m) < 0.002
-    settle = np.where(prepaid, issue - rng.integers(1, 8, m), settle)
-    fixed = pop.pay_day[owner] > 0
-    # Fixed-date payers run one payment batch a month: the first run after the invoice is
-    # about a week from due, whatever the exact due date.
-    settle = np.where(fixed, next_day_of_month(due - 7, pop.pay_day[owner]), settle)
-    never = (rng.random(m) < param("write_off")[b]) | (disputed & (rng.random(m) < 0.1))
+    prepaid = np.flatnonzero(rng.random(m, dtype=np.float32) < 0.002)
+    settle[prepaid] = issue[prepaid] - rng.integers(1, 8, len(prepaid))
+    # Fixed-date payers run one payment batch a month: the first run from about a week
+    # before the due date, whatever that date is.
+    fixed = np.flatnonzero(pop.pay_day[owner] > 0)
+    settle[fixed] = next_day_of_month(due[fixed] - 7, pop.pay_day[owner[fixed]])
+    never = rng.random(m, dtype=np.float32) < param("write_off")[b]
+    never |= disputed & (rng.random(m, dtype=np.float32) < 0.1)
     insolvent_on = pop.insolvent_on[owner]
     never |= (insolvent_on != NO_DATE) & (settle > insolvent_on)
-    return settle.astype(np.int32), disputed, never & ~fixed
+    never[fixed] = False
+    return settle, disputed, never
 
 
 def _ledger(rng: np.random.Generator, pop: Population, billing: Billing) -> tuple[_Ledger, Days]:
     """Invoice rows for the orders, plus credit notes; also the would-be settlement dates."""
-    delay = np.where(rng.random(len(billing.owner)) < 0.5, 0, 1 + rng.poisson(3, len(billing.owner)))
-    issue = to_weekday(np.where(billing.returned, billing.date, billing.date + delay).astype(np.int32))
+    n = len(billing.owner)
+    # Goods ship and are invoiced the same day or a few working days later; credit notes
+    # for returns are booked the day the goods come back.
+    delay = np.where(rng.random(n, dtype=np.float32) < 0.5, 0, 1 + rng.poisson(2, n))
+    issue = add_business_days(billing.date, np.where(billing.returned, 0, delay))
+    del delay
     invoiced = issue <= pop.end
-    owner, issue, net, credit = (a[invoiced] for a in (billing.owner, issue, billing.net, billing.returned))
+    owner, issue = billing.owner[invoiced], issue[invoiced]
+    net, credit = billing.net[invoiced], billing.returned[invoiced]
     amount = money(net * (1.0 + pop.vat[owner]))
     due = np.where(credit, issue, issue + pop.terms[owner]).astype(np.int32)
     settle, disputed, never = _settlement(rng, pop, owner, issue, due)
     # Credit notes are offset against open items the day they are issued.
-    settle = np.where(credit, issue, settle).astype(np.int32)
+    settle[credit] = issue[credit]
     disputed &= ~credit
     never &= ~credit
 
     # Some disputes end in a price correction: a credit note weeks after the invoice.
     corrected = np.flatnonzero(disputed & (rng.random(len(owner)) < 0.3))
-    cn_issue = to_weekday(issue[corrected] + rng.integers(15, 61, len(corrected)))
+    cn_issue = add_business_days(issue[corrected], rng.integers(10, 41, len(corrected)))
     corrected, cn_issue = corrected[cn_issue <= pop.end], cn_issue[cn_issue <= pop.end]
     cn_amount = -money(amount[corrected] * rng.uniform(0.05, 0.3, len(corrected)))
 
@@ -137,7 +148,7 @@ def receivables(rng: np.random.Generator, pop: Population, billing: Billing) -> 
     order = date_order(led.issue)
     number = np.empty_like(order)
     number[order] = np.arange(1, len(order) + 1)
-    invoice_ids = ids("INV", np.arange(1, len(order) + 1), id_width(len(order), 8))
+    invoice_ids = ids("INV", len(order), 8)
     invoices = table(
         "invoices",
         {
@@ -153,7 +164,9 @@ def receivables(rng: np.random.Generator, pop: Population, billing: Billing) -> 
         },
     )
     payments = _payments(rng, pop, led, would_settle, invoice_ids, number)
-    events = Events.concat([_collections(rng, pop, led, would_settle), _dispute_calls(rng, pop, led)])
+    events = Events.concat(
+        [_collections(rng, pop, led, would_settle), _dispute_calls(rng, pop, led)]
+    )
     return Receivables(invoices, payments, events)
 
 
@@ -163,7 +176,7 @@ def _payments(
     led: _Ledger,
     would_settle: Days,
     invoice_ids: pa.Array,
-    number: Index,
+    number: Rows,
 ) -> pa.Table:
     """Instalments of invoices settled in two or three parts (and of those never finished)."""
     b = pop.behaviour[led.owner]
@@ -182,14 +195,15 @@ def _payments(
     end_date = np.where(unpaid, led.due[row_inv] + 60, would_settle[row_inv])
     first = np.maximum(led.issue[row_inv], np.minimum(led.due[row_inv], end_date) - 10)
     step = (end_date - first) / np.repeat(parts, parts)
-    when = to_weekday((first + np.floor(step * (rank + rng.random(len(rank))))).astype(np.int32))
+    when = nearest_weekday((first + step * (rank + rng.random(len(rank)))).astype(np.int32))
     when = np.where(last, end_date, np.minimum(when, end_date)).astype(np.int32)
 
     weight = rng.uniform(0.5, 1.5, len(rank))
-    weight /= np.bincount(row_inv, weight, minlength=len(led.owner))[row_inv]
+    weight /= np.repeat(group_sum(weight, parts), parts)
     amount = money(led.amount[row_inv] * weight)
-    paid_before = np.bincount(row_inv, np.where(last, 0.0, amount), minlength=len(led.owner))
-    amount = np.where(last, money(led.amount[row_inv] - paid_before[row_inv]), amount)
+    # The last part settles the exact remainder, so the parts add up to the invoice.
+    paid_before = np.repeat(group_sum(np.where(last, 0.0, amount), parts), parts)
+    amount = np.where(last, money(led.amount[row_inv] - paid_before), amount)
 
     insolvent_on = pop.insolvent_on[led.owner[row_inv]]
     cutoff = np.where(insolvent_on != NO_DATE, insolvent_on, pop.end)
@@ -200,7 +214,7 @@ def _payments(
     return table(
         "payments",
         {
-            "payment_id": ids("PAY", np.arange(1, m + 1), id_width(m, 8)),
+            "payment_id": ids("PAY", m, 8),
             "invoice_id": invoice_ids.take(pa.array(number[row_inv[order]] - 1)),
             "customer_id": pop.ids.take(pa.array(led.owner[row_inv[order]])),
             "payment_date": dates(when[order]),
@@ -214,7 +228,7 @@ def _collections(
 ) -> Events:
     """Collector calls on overdue invoices: a promise to pay, and the promise broken."""
     settle = np.where(would_settle == NO_DATE, np.iinfo(np.int32).max, would_settle)
-    call = to_weekday((led.due + rng.integers(7, 22, len(led.due))).astype(np.int32))
+    call = add_business_days(led.due, rng.integers(5, 16, len(led.due)))
     called = (
         (led.amount > 0)
         & (call <= pop.end)
@@ -223,8 +237,8 @@ def _collections(
         & (rng.random(len(call)) < 0.7)
     )
     idx = np.flatnonzero(called)
-    promised = call[idx] + rng.integers(3, 11, len(idx))
-    broken_on = to_weekday((promised + rng.integers(1, 5, len(idx))).astype(np.int32))
+    promised = add_business_days(call[idx], rng.integers(2, 8, len(idx)))
+    broken_on = add_business_days(promised, rng.integers(1, 4, len(idx)))
     broken = (settle[idx] > promised + 2) & (broken_on <= pop.end) & (broken_on < settle[idx])
     finance = DEPARTMENTS.index("finance")
     return Events.concat(
@@ -238,7 +252,6 @@ def _collections(
 def _dispute_calls(rng: np.random.Generator, pop: Population, led: _Ledger) -> Events:
     """The complaint a customer files with finance when disputing an invoice."""
     idx = np.flatnonzero(led.disputed)
-    when = to_weekday((led.issue[idx] + rng.integers(5, 26, len(idx))).astype(np.int32))
+    when = add_business_days(led.issue[idx], rng.integers(3, 19, len(idx)))
     ok = when <= pop.end
     return Events.of(led.owner[idx[ok]], when[ok], "complaint", DEPARTMENTS.index("finance"))
-

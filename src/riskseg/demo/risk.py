@@ -8,20 +8,20 @@ import pyarrow as pa
 from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
-    Index,
+    Days,
+    Ints,
+    business_days,
     choose,
-    choose_rows,
+    choose_by,
     date_order,
     dates,
     group_cumsum,
-    id_width,
     ids,
     owners,
     pick,
     rank_in_group,
+    starts,
     table,
-    to_weekday,
-    uniform_days,
 )
 from riskseg.demo.behaviours import code, param
 from riskseg.demo.customers import Population
@@ -60,7 +60,9 @@ def credit_reports(rng: np.random.Generator, pop: Population) -> pa.Table:
     pd_ = np.where(insolvency, rng.uniform(0.9, 0.99, len(owner)), pd_)
     pd_ = np.round(pd_.clip(0.0005, 0.99), 4)
     deteriorating = b[owner] == code("credit_deteriorating")
-    leverage = rng.uniform(0.3, 2.0, pop.n)[owner] * (1.0 + np.where(deteriorating, 2.0, 0.2) * progress)
+    leverage = rng.uniform(0.3, 2.0, pop.n)[owner] * (
+        1.0 + np.where(deteriorating, 2.0, 0.2) * progress
+    )
     debt = np.round(pop.value[owner] * leverage * rng.lognormal(0.0, 0.1, len(owner)), -2)
 
     bureau = [c.bureau for c in vocab.COUNTRIES]
@@ -105,7 +107,7 @@ NOTES: dict[tuple[str, int], tuple[str, ...]] = {
     ("other", 1): ("Ownership change announced; new management unknown",),
     ("other", 2): ("Insolvency filing published by the court",),
 }
-_DEPT = {
+_DEPT: dict[str, tuple[float, ...]] = {
     "conduct": (0.25, 0.25, 0.4, 0.1, 0, 0),
     "reputation": (0.6, 0, 0, 0, 0.4, 0),
     "ethics": (0.8, 0.2, 0, 0, 0, 0),
@@ -114,6 +116,7 @@ _DEPT = {
     "fraud": (0, 1, 0, 0, 0, 0),
     "other": (0.5, 0.5, 0, 0, 0, 0),
 }
+_DEPARTMENT_WEIGHTS = np.array([_DEPT[c] for c in CATEGORIES], dtype=np.float64)
 #: Days a flag counts, by severity; red lines never expire.
 FLAG_LIFE = {1: 365, 2: 730}
 
@@ -122,66 +125,70 @@ def flags(rng: np.random.Generator, pop: Population) -> pa.Table:
     """The ``flags`` table: conduct, compliance and other red flags with their evidence."""
     n = pop.n
     b = pop.behaviour
-    rows: list[tuple[Index, np.ndarray, np.ndarray, np.ndarray]] = []  # owner, day, cat, sev
+    parts: list[tuple[Ints, Days, Ints]] = []  # owner, day, (category, severity) key
 
-    def add(owner: Index, when: np.ndarray, category: str | Index, severity: int | Index) -> None:
-        cat = np.full(len(owner), CATEGORIES.index(category)) if isinstance(category, str) else category
-        sev = np.full(len(owner), severity) if isinstance(severity, int) else severity
-        rows.append((owner, when, cat, sev))
+    def add(owner: Ints, when: Days, category: str, severity: Ints | int) -> None:
+        sev = np.broadcast_to(severity, len(owner))
+        parts.append((owner, when, CATEGORIES.index(category) * 4 + sev))
 
-    # Mistreating staff: one red line in the last year and a half, after earlier warnings.
+    # Mistreating staff: a red line in the last year and a half, after earlier warnings.
     abusive = np.flatnonzero(b == code("mistreats_staff"))
-    recent = np.maximum(pop.act_lo[abusive], pop.end - 540).astype(np.int32)
-    add(abusive, uniform_days(rng, recent, pop.act_hi[abusive]), "conduct", 3)
-    warned = owners(1 + rng.poisson(1.2, len(abusive)))
-    warned_owner = abusive[warned]
-    add(warned_owner, uniform_days(rng, pop.act_lo[warned_owner], pop.act_hi[warned_owner]),
-        "conduct", 1 + (rng.random(len(warned)) < 0.3))  # fmt: skip
+    lo, hi = pop.act_lo[abusive], pop.act_hi[abusive]
+    add(abusive, business_days(rng, np.clip(pop.end - 540, lo, hi), hi), "conduct", 3)
+    warned = abusive[owners(1 + rng.poisson(1.2, len(abusive)))]
+    severity = 1 + (rng.random(len(warned)) < 0.3)
+    add(warned, business_days(rng, pop.act_lo[warned], pop.act_hi[warned]), "conduct", severity)
 
-    # Background noise: a few flags of every kind on other accounts, never a conduct red line.
+    # Background noise on other accounts: a few flags of every kind, never a conduct red line.
     other = np.flatnonzero((b != code("mistreats_staff")) & (rng.random(n) < 0.03))
-    cat = choose(rng, (0.1, 0.25, 0.1, 0.25, 0.1, 0.05, 0.15), len(other))
-    sev = 1 + (rng.random(len(other)) < 0.25)
-    sev = np.where((cat == CATEGORIES.index("fraud")), np.where(rng.random(len(other)) < 0.3, 3, 2), sev)
-    add(other, uniform_days(rng, pop.act_lo[other], pop.act_hi[other]), cat, sev)
+    category = choose(rng, (0.1, 0.25, 0.1, 0.25, 0.1, 0.05, 0.15), len(other))
+    when = business_days(rng, pop.act_lo[other], pop.act_hi[other])
+    for c, name in enumerate(CATEGORIES):
+        mine = np.flatnonzero(category == c)
+        # Mostly watch-level; fraud suspicions are at least serious, some a red line.
+        base, escalate = (2, 0.3) if name == "fraud" else (1, 0.25)
+        severity = base + (rng.random(len(mine)) < escalate)
+        add(other[mine], when[mine], name, severity)
     regulated = np.flatnonzero((param("regulated")[b] >= 1.0) & (rng.random(n) < 0.2))
-    add(regulated, uniform_days(rng, pop.act_lo[regulated], pop.act_hi[regulated]), "regulatory", 1)
+    when = business_days(rng, pop.act_lo[regulated], pop.act_hi[regulated])
+    add(regulated, when, "regulatory", 1)
     insolvent = np.flatnonzero(pop.insolvent_on != NO_DATE)
     add(insolvent, pop.insolvent_on[insolvent], "other", 2)
 
-    owner = np.concatenate([r[0] for r in rows])
-    when = to_weekday(np.concatenate([r[1] for r in rows]).astype(np.int32))
-    when = np.minimum(when, pop.end).astype(np.int32)
-    category = np.concatenate([r[2] for r in rows]).astype(np.int64)
-    severity = np.concatenate([r[3] for r in rows]).astype(np.int64)
-
-    keys = sorted(NOTES)
-    flat = [note for k in keys for note in NOTES[k]]
-    sizes = np.array([len(NOTES[k]) for k in keys])
-    offsets = np.cumsum(sizes) - sizes
-    key_index = {k: i for i, k in enumerate(keys)}
-    lookup = np.full((len(CATEGORIES), 4), -1)
-    for (c, s), i in key_index.items():
-        lookup[CATEGORIES.index(c), s] = i
-    which = lookup[category, severity]
-    note = offsets[which] + np.floor(rng.random(len(owner)) * sizes[which]).astype(np.int64)
-    dept = choose_rows(rng, np.array([_DEPT[c] for c in CATEGORIES], dtype=np.float64)[category])
+    when = np.concatenate([p[1] for p in parts]).astype(np.int32)
+    ok = when <= pop.end  # a window ending on a weekend has no working day left in it
+    order = date_order(when[ok])
+    when = when[ok][order]
+    owner = np.concatenate([p[0] for p in parts])[ok][order]
+    key = np.concatenate([p[2] for p in parts])[ok][order]
+    category, severity = key // 4, key % 4
     life = np.array([0, FLAG_LIFE[1], FLAG_LIFE[2], 0])[severity]
     expires = np.where(severity >= 3, NO_DATE, when + life).astype(np.int32)
-
-    order = date_order(when)
-    m = len(order)
+    department = choose_by(rng, _DEPARTMENT_WEIGHTS, category)
     return table(
         "flags",
         {
-            "flag_id": ids("FL", np.arange(1, m + 1), id_width(m, 5)),
-            "customer_id": pop.ids.take(pa.array(owner[order])),
-            "date": dates(when[order]),
-            "category": pick(CATEGORIES, category[order]),
-            "severity": severity[order],
-            "department": pick(vocab.DEPARTMENTS, dept[order]),
-            "note": pick(flat, note[order]),
-            "expires": dates(expires[order]),
+            "flag_id": ids("FL", len(owner), 5),
+            "customer_id": pop.ids.take(pa.array(owner)),
+            "date": dates(when),
+            "category": pick(CATEGORIES, category),
+            "severity": severity,
+            "department": pick(vocab.DEPARTMENTS, department),
+            "note": _notes(rng, key),
+            "expires": dates(expires),
         },
     )
 
+
+def _notes(rng: np.random.Generator, key: Ints) -> pa.Array:
+    """An evidence note per flag, drawn among those written for its category and severity."""
+    keys = [CATEGORIES.index(c) * 4 + s for c, s in NOTES]
+    texts = [note for notes in NOTES.values() for note in notes]
+    sizes = np.array([len(notes) for notes in NOTES.values()])
+    position = np.full(len(CATEGORIES) * 4, -1)
+    position[keys] = np.arange(len(keys))
+    which = position[key]
+    if (which < 0).any():
+        raise KeyError("a flag category/severity has no note in NOTES")
+    drawn = (rng.random(len(key)) * sizes[which]).astype(np.int64)
+    return pick(texts, starts(sizes)[which] + drawn)

@@ -9,31 +9,34 @@ season (quiet August and December), the customer's own growth or decline, and, f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
     Bools,
+    ColumnData,
     Days,
     Floats,
-    Index,
+    Rows,
+    add_business_days,
+    business_days,
     choose,
-    choose_rows,
+    choose_by,
     date_order,
     dates,
-    id_width,
+    group_sum,
     ids,
     money,
     month_index,
     owners,
     pick,
-    rank_in_group,
+    starts,
     table,
-    to_weekday,
-    uniform_days,
 )
 from riskseg.demo.behaviours import param
 from riskseg.demo.customers import Population
@@ -55,125 +58,157 @@ CHANNEL_WEIGHTS = np.array(
 )
 #: How many more quotes a bigger account asks for.
 SIZE_QUOTES = np.array([0.5, 0.8, 1.0, 1.5, 2.0])
+PRODUCT_NAMES = [name for name, _ in vocab.PRODUCTS]
+PRODUCT_MARGIN = np.array([margin for _, margin in vocab.PRODUCTS])
 
 
 @dataclass(frozen=True)
 class Billing:
-    """What invoicing needs from the orders: one row per order, returns included."""
+    """What invoicing needs from the orders: one row per order in date order, returns included."""
 
-    owner: Index
+    owner: Rows
     date: Days
     net: Floats  # net revenue of the order (negative for a return)
     returned: Bools
 
 
-def _years(pop: Population) -> Floats:
-    return np.where(pop.prospect, 0.0, (pop.act_hi - pop.act_lo + 1) / 365.25)
-
-
-def _order_dates(rng: np.random.Generator, pop: Population) -> tuple[Index, Days]:
-    """Owner and date of every order, thinned for season, growth and drifting away."""
+def _order_dates(rng: np.random.Generator, pop: Population) -> tuple[Rows, Days]:
+    """Owner and date of every order, in date order, thinned for season, growth and drift."""
     n = pop.n
+    years = np.where(pop.prospect, 0.0, (pop.act_hi - pop.act_lo + 1) / 365.25)
     growth = rng.normal(0.0, 0.08, n).clip(-0.15, 0.15)
     mid = (pop.act_lo.astype(np.float64) + pop.act_hi) / 2.0
     ceiling = 1.0 + np.abs(growth) * (pop.act_hi - pop.act_lo) / 730.0
-    expected = pop.order_rate * _years(pop) * SEASON.max() * ceiling
-    owner = owners(rng.poisson(expected))
-    d = to_weekday(uniform_days(rng, pop.act_lo[owner], pop.act_hi[owner]))
-    trend = (1.0 + growth[owner] * (d - mid[owner]) / 365.0) / ceiling[owner]
+    # Thinning: draw at the highest rate the customer ever reaches, then keep each
+    # candidate with the ratio of the rate at its date to that ceiling.
+    top = SEASON.max()
+    owner = owners(rng.poisson(pop.order_rate * years * top * ceiling))
+    d = business_days(rng, pop.act_lo[owner], pop.act_hi[owner])
+    keep = SEASON[month_index(d)] / top
+    keep *= (1.0 + growth[owner] * (d - mid[owner]) / 365.0) / ceiling[owner]
     drift = pop.drift_start[owner]
-    drifting = (drift != NO_DATE) & (d >= drift)
-    slide = 1.0 - 0.9 * (d - drift) / np.maximum(pop.end - drift, 1)
-    trend = np.where(drifting, trend * slide.clip(0.1, 1.0), trend)
-    kept = (rng.random(len(d)) < SEASON[month_index(d) - 1] / SEASON.max() * trend) & (
-        d <= pop.act_hi[owner]
-    )
-    return owner[kept], d[kept]
+    drifting = np.flatnonzero((drift != NO_DATE) & (d >= drift))
+    slide = 1.0 - 0.9 * (d[drifting] - drift[drifting]) / np.maximum(pop.end - drift[drifting], 1)
+    keep[drifting] *= slide.clip(0.1, 1.0)
+    kept = (rng.random(len(d), dtype=np.float32) < keep) & (d <= pop.act_hi[owner])
+    owner, d = owner[kept], d[kept]
+    order = date_order(d)
+    return owner[order], d[order]
 
 
 def orders(rng: np.random.Generator, pop: Population) -> tuple[pa.Table, Billing]:
-    """The ``orders`` table (one row per order line, returns as negative lines) and billing."""
+    """The ``orders`` table (one row per order line, returns as negative lines) and billing.
+
+    Orders are numbered in date order. A share of lines comes back (wrong part, damaged);
+    each return is its own order with one negative line, as ERPs book them, weeks after the
+    delivery, and is merged into the date order.
+    """
     owner, order_date = _order_dates(rng, pop)
     n_orders = len(owner)
     sigma = 0.7  # order values vary a lot around the customer's usual order
-    value = pop.value[owner] / pop.order_rate[owner] * rng.lognormal(-sigma**2 / 2, sigma, n_orders)
-    channel_of = choose_rows(rng, CHANNEL_WEIGHTS[pop.size])
+    typical = pop.value / pop.order_rate
+    value = typical[owner] * rng.lognormal(-(sigma**2) / 2, sigma, n_orders)
+    usual_channel = choose_by(rng, CHANNEL_WEIGHTS, pop.size)
     channel = np.where(
-        rng.random(n_orders) < 0.9, channel_of[owner], choose(rng, [1, 1, 1, 1], n_orders)
+        rng.random(n_orders, dtype=np.float32) < 0.9,
+        usual_channel[owner],
+        choose(rng, [1, 1, 1, 1], n_orders),
     )
 
-    n_lines = 1 + rng.poisson(EXTRA_LINES[pop.size[owner]])
+    n_lines = np.ones(n_orders, np.int32)
+    size = pop.size[owner]
+    for band, extra in enumerate(EXTRA_LINES):
+        rows = np.flatnonzero(size == band)
+        n_lines[rows] += rng.poisson(extra, len(rows)).astype(np.int32)
+    del size
     line_order = owners(n_lines)
-    share = rng.exponential(1.0, len(line_order))
-    share /= np.bincount(line_order, share, minlength=n_orders)[line_order]
+    n_sale_lines = len(line_order)
+    line_owner = owner[line_order]
+    share = 0.2 + rng.random(n_sale_lines, dtype=np.float32)  # never zero: no 0/0 below
+    share /= group_sum(share, n_lines).astype(np.float32)[line_order]
     revenue = money(np.maximum(value[line_order] * share, 5.0))
-    main_product = choose(rng, vocab.PRODUCT_WEIGHTS, pop.n)[owner[line_order]]
+    del share, value
+    usual_product = choose(rng, vocab.PRODUCT_WEIGHTS, pop.n)
     product = np.where(
-        rng.random(len(line_order)) < 0.5,
-        main_product,
-        choose(rng, vocab.PRODUCT_WEIGHTS, len(line_order)),
+        rng.random(n_sale_lines, dtype=np.float32) < 0.5,
+        usual_product[line_owner],
+        choose(rng, vocab.PRODUCT_WEIGHTS, n_sale_lines),
     )
-    offset = np.array([m for _, m in vocab.PRODUCTS])[product]
-    line_margin = pop.margin[owner[line_order]] + offset + rng.normal(0.0, 0.04, len(line_order))
-    cost = money(revenue * (1.0 - line_margin))
+    margin = pop.margin[line_owner] + PRODUCT_MARGIN[product]
+    margin += rng.normal(0.0, 0.04, n_sale_lines)
+    cost = money(revenue * (1.0 - margin))
+    del margin
 
-    # A share of lines comes back (wrong part, damaged); each return is its own order with
-    # a negative line, as ERPs book them, dated weeks after the delivery.
-    returning = rng.random(len(line_order)) < param("returns")[pop.behaviour[owner[line_order]]]
-    src = np.flatnonzero(returning)
-    r_date = to_weekday(order_date[line_order[src]] + rng.integers(3, 46, len(src)))
+    returns = param("returns")[pop.behaviour][line_owner]
+    src = np.flatnonzero(rng.random(n_sale_lines, dtype=np.float32) < returns).astype(np.int32)
+    del returns, line_owner
+    r_date = add_business_days(order_date[line_order[src]], rng.integers(2, 31, len(src)))
     src, r_date = src[r_date <= pop.end], r_date[r_date <= pop.end]
-    fraction = np.where(rng.random(len(src)) < 0.4, 1.0, rng.uniform(0.2, 0.9, len(src)))
+    by_date = date_order(r_date)
+    src, r_date = src[by_date], r_date[by_date]
+    n_returns = len(src)
+    fraction = np.where(rng.random(n_returns) < 0.4, 1.0, rng.uniform(0.2, 0.9, n_returns))
     r_revenue, r_cost = -money(revenue[src] * fraction), -money(cost[src] * fraction)
+    r_order = line_order[src]
 
-    # All orders (sales then returns) are numbered in date order; lines are scattered into
-    # place instead of sorted, since each order's lines are already contiguous.
-    all_owner = np.concatenate([owner, owner[line_order[src]]])
-    all_date = np.concatenate([order_date, r_date])
-    all_lines = np.concatenate([n_lines, np.ones(len(src), np.int64)])
-    perm = date_order(all_date)
-    rank = np.empty_like(perm)
-    rank[perm] = np.arange(len(perm))
-    first_line = np.empty_like(perm)
-    first_line[perm] = np.cumsum(all_lines[perm]) - all_lines[perm]
-    line_of = np.concatenate([line_order, n_orders + np.arange(len(src))])
-    dest = first_line[line_of] + np.concatenate([rank_in_group(n_lines), np.zeros(len(src), np.int64)])
+    # Both sales and returns are sorted by date, so merging them is two binary searches:
+    # a return goes after the sales of its day.
+    returns_before = np.searchsorted(r_date, order_date, side="left").astype(np.int32)
+    sales_before = np.searchsorted(order_date, r_date, side="right").astype(np.int32)
+    sale_rank = np.arange(n_orders, dtype=np.int32) + returns_before
+    return_rank = sales_before + np.arange(n_returns, dtype=np.int32)
+    line_start = np.append(starts(n_lines), n_sale_lines)
+    is_return_line = np.zeros(n_sale_lines + n_returns, np.bool_)
+    is_return_line[line_start[sales_before] + np.arange(n_returns)] = True
+    is_sale_line = ~is_return_line
 
-    def place(values: np.ndarray) -> np.ndarray:
-        out = np.empty_like(values)
-        out[dest] = values
+    def merge(sales: NDArray[Any], returned: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(len(is_return_line), dtype=np.result_type(sales, returned))
+        out[is_sale_line] = sales
+        out[is_return_line] = returned
         return out
 
-    order_no = place(rank[line_of] + 1)
-    line_owner = place(all_owner[line_of])
-    table_ = table(
-        "orders",
-        {
-            "order_id": ids("SO", order_no, id_width(len(perm), 8)),
-            "customer_id": pop.ids.take(pa.array(line_owner)),
-            "order_date": dates(place(all_date[line_of])),
-            "revenue": place(np.concatenate([revenue, r_revenue])),
-            "cost": place(np.concatenate([cost, r_cost])),
-            "product": pick([p for p, _ in vocab.PRODUCTS], place(np.concatenate([product, product[src]]))),
-            "channel": pick(vocab.CHANNELS, place(np.concatenate([channel, channel[line_order[src]]])[line_of])),
-        },
-    )
-    net = np.bincount(line_of, np.concatenate([revenue, r_revenue]), minlength=len(all_date))
+    columns: dict[str, ColumnData] = {}
+    order_no = merge(sale_rank[line_order], return_rank)
+    columns["order_id"] = ids("SO", n_orders + n_returns, 8).take(pa.array(order_no))
+    del order_no
+    columns["customer_id"] = pop.ids.take(pa.array(merge(owner[line_order], owner[r_order])))
+    columns["order_date"] = dates(merge(order_date[line_order], r_date))
+    columns["product"] = pick(PRODUCT_NAMES, merge(product, product[src]))
+    del product
+    columns["channel"] = pick(vocab.CHANNELS, merge(channel[line_order], channel[r_order]))
+    net = group_sum(revenue, n_lines)
+    del line_order
+    columns["revenue"] = merge(revenue, r_revenue)
+    del revenue
+    columns["cost"] = merge(cost, r_cost)
+    del cost
+
+    is_return_order = np.zeros(n_orders + n_returns, np.bool_)
+    is_return_order[return_rank] = True
+
+    def merge_orders(sales: NDArray[Any], returned: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(len(is_return_order), dtype=np.result_type(sales, returned))
+        out[~is_return_order] = sales
+        out[is_return_order] = returned
+        return out
+
     billing = Billing(
-        owner=all_owner[perm],
-        date=all_date[perm],
-        net=money(net[perm]),
-        returned=(perm >= n_orders),
+        owner=merge_orders(owner, owner[r_order]),
+        date=merge_orders(order_date, r_date),
+        net=money(merge_orders(net, r_revenue)),
+        returned=is_return_order,
     )
-    return table_, billing
+    return table("orders", columns), billing
 
 
 def quotes(rng: np.random.Generator, pop: Population) -> pa.Table:
     """The ``quotes`` table: requests for quotation, their discount and outcome."""
     years = (pop.act_hi - pop.act_lo + 1) / 365.25
     owner = owners(rng.poisson(param("quotes")[pop.behaviour] * SIZE_QUOTES[pop.size] * years))
-    d = to_weekday(uniform_days(rng, pop.act_lo[owner], pop.act_hi[owner]))
-    owner, d = owner[d <= pop.end], d[d <= pop.end]
+    d = business_days(rng, pop.act_lo[owner], pop.act_hi[owner])
+    ok = d <= pop.act_hi[owner]
+    owner, d = owner[ok], d[ok]
     m = len(owner)
     b = pop.behaviour[owner]
     typical = pop.value / np.maximum(pop.order_rate, 0.5)
@@ -193,7 +228,7 @@ def quotes(rng: np.random.Generator, pop: Population) -> pa.Table:
     return table(
         "quotes",
         {
-            "quote_id": ids("Q", np.arange(1, m + 1), id_width(m, 7)),
+            "quote_id": ids("Q", m, 7),
             "customer_id": pop.ids.take(pa.array(owner[order])),
             "quote_date": dates(d[order]),
             "amount": amount[order],
@@ -201,4 +236,3 @@ def quotes(rng: np.random.Generator, pop: Population) -> pa.Table:
             "discount_pct": discount[order],
         },
     )
-

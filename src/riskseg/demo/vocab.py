@@ -210,15 +210,23 @@ CHANNELS = ("direct", "partner", "web", "edi")
 
 #: (role, seniority, decision role) of contacts. Slot 0 is the primary contact, slot 1 the
 #: finance contact, slot 2 the executive sponsor, later slots come from ``OTHER_ROLES``.
-PRIMARY_SMALL = (("Owner", "executive", "decision_maker"),
-                 ("Managing Director", "executive", "decision_maker"))
-PRIMARY_LARGE = (("Purchasing Manager", "manager", "decision_maker"),
-                 ("Procurement Lead", "manager", "decision_maker"))
-FINANCE_ROLES = (("Accounts Payable Clerk", "staff", "user"),
-                 ("Finance Manager", "manager", "influencer"))
-EXECUTIVE_ROLES = (("CEO", "executive", "decision_maker"),
-                   ("COO", "executive", "decision_maker"),
-                   ("CFO", "executive", "decision_maker"))
+PRIMARY_SMALL = (
+    ("Owner", "executive", "decision_maker"),
+    ("Managing Director", "executive", "decision_maker"),
+)
+PRIMARY_LARGE = (
+    ("Purchasing Manager", "manager", "decision_maker"),
+    ("Procurement Lead", "manager", "decision_maker"),
+)
+FINANCE_ROLES = (
+    ("Accounts Payable Clerk", "staff", "user"),
+    ("Finance Manager", "manager", "influencer"),
+)
+EXECUTIVE_ROLES = (
+    ("CEO", "executive", "decision_maker"),
+    ("COO", "executive", "decision_maker"),
+    ("CFO", "executive", "decision_maker"),
+)
 OTHER_ROLES = (("Buyer", "staff", "user"),
                ("Maintenance Engineer", "staff", "user"),
                ("Production Manager", "manager", "influencer"),

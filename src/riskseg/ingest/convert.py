@@ -88,7 +88,7 @@ def detect_decimal(con: duckdb.DuckDBPyConnection, relation: str, columns: Seque
         row = con.execute(
             f"SELECT count(*) FILTER (WHERE regexp_full_match(v, {lit(_ONLY_DOT)})), "
             f"count(*) FILTER (WHERE regexp_full_match(v, {lit(_ONLY_COMMA)})) FROM ({union})"
-        ).fetchone()
+        ).fetchall()[0]
         dot, comma = (int(row[0]), int(row[1])) if row else (0, 0)
         if dot or comma:
             break
@@ -164,7 +164,7 @@ def detect_date_formats(
         f"count(*) FILTER (WHERE try_strptime(v, [{', '.join(lit(f) for f in CANDIDATES[fam])}]) IS NOT NULL)"
         for fam in families
     )
-    row = con.execute(f"SELECT count(*), {counts} FROM ({base})").fetchone()
+    row = con.execute(f"SELECT count(*), {counts} FROM ({base})").fetchall()[0]
     if not row or not row[0]:
         return []
     parsed = dict(zip(families, (int(x) for x in row[1:]), strict=True))
@@ -176,8 +176,8 @@ def detect_date_formats(
         sample = con.execute(
             f"SELECT v FROM ({base}) WHERE try_strptime(v, [{', '.join(lit(f) for f in CANDIDATES['day-first'])}]) "
             "IS NOT NULL ORDER BY v LIMIT 1"
-        ).fetchone()
-        example = sample[0] if sample else "?"
+        ).fetchall()
+        example = sample[0][0] if sample else "?"
         names = ", ".join(c.name for c in columns)
         raise AmbiguousDateFormat(
             source,

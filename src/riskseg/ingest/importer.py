@@ -67,8 +67,9 @@ class ImportReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source was imported (rows may be quarantined), 2 when one could not be used."""
-        return 2 if self.failed else 0
+        """0 when every source was imported (rows may be quarantined), 2 when one could not be
+        used, or when nothing importable was found at all."""
+        return 2 if self.failed or not self.sources else 0
 
     def by_table(self) -> dict[str, dict[str, int]]:
         """``{table: {"read": n, "stored": n, "quarantined": n, ...}}`` over imported sources."""
@@ -404,7 +405,7 @@ def _stage(
 
 
 def _next_import_id(store: Store) -> int:
-    row = store.con.execute("SELECT nextval('import_id_seq')").fetchone()
+    row = store.con.execute("SELECT nextval('import_id_seq')").fetchall()[0]
     assert row is not None
     return int(row[0])
 
@@ -456,7 +457,7 @@ def _quarantine(
     row = con.execute(
         "SELECT count(*) FROM quarantine WHERE table_name = ? AND source = ?",
         [table, staged.source],
-    ).fetchone()
+    ).fetchall()[0]
     return int(row[0]) if row else 0
 
 
@@ -492,7 +493,7 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE __new), count(*) FILTER (WHERE NOT __new AND __changed), "
         f"count(*) FILTER (WHERE NOT __new AND NOT __changed) FROM {valid}_m"
-    ).fetchone()
+    ).fetchall()[0]
     assert row is not None
     inserted, updated, unchanged = (int(x) for x in row)
     if inserted:

@@ -154,17 +154,30 @@ def read_csv(
             line=skip + int(pos),
             reason=_csv_reason(list(types_), len(cols), csv_line),
             record=csv_line,
-            column=lay.headers[col_idx]
-            if col_idx is not None and 0 <= col_idx < len(lay.headers)
-            else None,
+            column=_reject_column(list(types_), csv_line, col_idx, lay.headers, lay.delimiter),
         )
-        for pos, types_, csv_line, col_idx, col_name in rej_rows
+        for pos, types_, csv_line, col_idx, _ in rej_rows
     ]
     if lay.header_index:
         notes.append(
             f"header found on line {lay.header_line}, {lay.header_index} title row(s) skipped"
         )
     return Staged(str(path), "csv", name, lay.headers, cols, rows, True, rejects, notes)
+
+
+def _reject_column(
+    error_types: list[str], csv_line: str | None, col_idx: int | None, headers: list[str], delim: str
+) -> str | None:
+    """The column a user should look at. For a quote that is never closed, DuckDB points at
+    the last column; the field where the quote opened is the one to fix."""
+    if "UNQUOTED VALUE" in error_types and csv_line:
+        import csv
+
+        fields = next(csv.reader([csv_line], delimiter=delim), [])
+        col_idx = len(fields) - 1 if fields else col_idx
+    if col_idx is not None and 0 <= col_idx < len(headers):
+        return headers[col_idx]
+    return None
 
 
 def _csv_reason(error_types: list[str], width: int, csv_line: str | None) -> str:
@@ -424,7 +437,7 @@ def _names(raw: list[str]) -> list[str]:
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
+    row = con.execute(sql).fetchall()[0]
     return int(row[0]) if row and row[0] is not None else 0
 
 

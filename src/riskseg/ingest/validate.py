@@ -423,5 +423,5 @@ def _fmt(x: float | None) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, rel: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {rel}").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {rel}").fetchall()[0]
     return int(row[0]) if row else 0

@@ -169,7 +169,7 @@ class Store:
     def count(self, table: str) -> int:
         """Number of rows in a contract table (or ``quarantine`` / ``import_log``)."""
         _known(table)
-        row = self.con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+        row = self.con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0]
         return int(row[0]) if row else 0
 
     def table(self, name: str) -> Any:
@@ -212,14 +212,14 @@ class Store:
                 if period
                 else "NULL, NULL"
             )
-            row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchone()
+            row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchall()[0]
             assert row is not None
             q = self.con.execute(
                 "SELECT count(*) FROM quarantine WHERE table_name = ?", [name]
-            ).fetchone()
+            ).fetchall()[0]
             n_imp = self.con.execute(
                 "SELECT count(*) FROM import_log WHERE table_name = ?", [name]
-            ).fetchone()
+            ).fetchall()[0]
             tables.append(
                 TableStatus(
                     name,
