@@ -177,7 +177,7 @@ def _truth(pop: Population, people: Contacts) -> pa.Table:
     customer = ~pop.prospect
     fixed = pop.pay_day > 0
     executive = people.executive(np.arange(pop.n))
-    contact_ids = people.table.column("contact_id")
+    contact_ids = people.ids
     return pa.table(
         {
             "customer_id": pop.ids,

@@ -44,6 +44,7 @@ class Contacts:
     """The contacts table and where each customer's contacts sit in it."""
 
     table: pa.Table
+    ids: pa.Array  # the contact_id column as one array, for lookups by row
     first: Rows  # row of each customer's primary contact
     count: Rows  # contacts per customer
     sponsor_slot: Rows  # slot of the executive sponsor per customer, -1 if none is known
@@ -120,7 +121,13 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
         },
     )
     sponsor = np.where(small_account, 0, np.where(count > EXECUTIVE_SLOT, EXECUTIVE_SLOT, -1))
-    return Contacts(tbl, first.astype(np.int32), count.astype(np.int32), sponsor.astype(np.int32))
+    return Contacts(
+        tbl,
+        tbl.column("contact_id").combine_chunks(),
+        first.astype(np.int32),
+        count.astype(np.int32),
+        sponsor.astype(np.int32),
+    )
 
 
 def _local_names(rng: np.random.Generator, country: Ints, attr: str) -> tuple[pa.Array, pa.Array]:
@@ -176,7 +183,7 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
         "surveys",
         {
             "response_id": ids("SR", m, 6),
-            "contact_id": people.table.column("contact_id").take(pa.array(who[order])),
+            "contact_id": people.ids.take(pa.array(who[order])),
             "customer_id": pop.ids.take(pa.array(owner[who[order]])),
             "date": dates(when[order]),
             "behavior": scores[order, 0],
