@@ -62,19 +62,32 @@ class Case:
 #: files that are imported; their bad rows are quarantined
 IMPORTED = [
     Case("header_only", "invoices.csv", 0, 0),
-    Case("mixed_dates", "invoices.csv", 5, 4,
-         (Bad(5, "issue_date", "15th Jan 2024", "not a date"),)),
-    Case("impossible_date", "invoices.csv", 3, 2,
-         (Bad(3, "due_date", "31-02-2024", "not a date"),)),
+    Case(
+        "mixed_dates", "invoices.csv", 5, 4, (Bad(5, "issue_date", "15th Jan 2024", "not a date"),)
+    ),
+    Case(
+        "impossible_date", "invoices.csv", 3, 2, (Bad(3, "due_date", "31-02-2024", "not a date"),)
+    ),
     Case("text_amount", "invoices.csv", 3, 2, (Bad(3, "amount", "TBD", "not a number"),)),
     Case("severity_7", "flags.csv", 3, 2, (Bad(3, "severity", "7", "1-3"),)),
-    Case("duplicate_keys", "invoices.csv", 5, 2, (
-        Bad(4, "invoice_id", "INV-141", "exact copy of line 2"),
-        Bad(5, "invoice_id", "INV-143", "lines 5, 6"),
-        Bad(6, "invoice_id", "INV-143", "lines 5, 6"),
-    )),
-    Case("unknown_customer", "invoices.csv", 3, 2,
-         (Bad(3, "customer_id", "C999", "not in customers"),)),
+    Case(
+        "duplicate_keys",
+        "invoices.csv",
+        5,
+        2,
+        (
+            Bad(4, "invoice_id", "INV-141", "exact copy of line 2"),
+            Bad(5, "invoice_id", "INV-143", "lines 5, 6"),
+            Bad(6, "invoice_id", "INV-143", "lines 5, 6"),
+        ),
+    ),
+    Case(
+        "unknown_customer",
+        "invoices.csv",
+        3,
+        2,
+        (Bad(3, "customer_id", "C999", "not in customers"),),
+    ),
     # the quote opened in the amount of line 4 is never closed: the file ends there
     Case("truncated_quote", "invoices.csv", 3, 2, (Bad(4, "amount", None, "never closed"),)),
     # line 4 stops after issue_date: due_date is the first field missing
@@ -133,7 +146,9 @@ def _snapshot(store: riskseg.Store) -> dict[str, Any]:
     """Everything a user could see in the store."""
     snap: dict[str, Any] = {t: _rows(store, t) for t in TABLES}
     snap["quarantine"] = store.quarantine()
-    snap["import_log"] = [(r["import_id"], r["source"], r["rows_read"], r["inserted"]) for r in store.imports()]
+    snap["import_log"] = [
+        (r["import_id"], r["source"], r["rows_read"], r["inserted"]) for r in store.imports()
+    ]
     snap["counts"] = {t: store.count(t) for t in [*TABLES, "quarantine", "import_log"]}
     return snap
 
@@ -141,7 +156,10 @@ def _snapshot(store: riskseg.Store) -> dict[str, Any]:
 def _reconciles(counts: dict[str, dict[str, int]]) -> None:
     for table, c in counts.items():
         assert c["read"] == c["stored"] + c["quarantined"], (table, c)
-        assert c["stored"] == c["inserted"] + c["updated"] + c["unchanged"] + c["merged"], (table, c)
+        assert c["stored"] == c["inserted"] + c["updated"] + c["unchanged"] + c["merged"], (
+            table,
+            c,
+        )
 
 
 def _lines(case: Case) -> list[str]:
@@ -156,7 +174,8 @@ def _lines(case: Case) -> list[str]:
 
 def _check_quarantine(rows: list[dict[str, Any]], case: Case) -> None:
     assert sorted((r["line"], r["column"]) for r in rows) == sorted(
-        (b.line, b.column) for b in case.bad), rows
+        (b.line, b.column) for b in case.bad
+    ), rows
     by_line = {}
     for r in rows:
         by_line.setdefault(r["line"], r)
@@ -182,7 +201,11 @@ def test_bad_rows_are_quarantined_with_file_line_and_column(
     assert report.ignored == []
     [src] = report.sources
     assert (src.table, src.read, src.stored, src.quarantined) == (
-        case.table, case.read, case.stored, len(case.bad))
+        case.table,
+        case.read,
+        case.stored,
+        len(case.bad),
+    )
     _reconciles(report.by_table())
     assert store.count(case.table) == case.stored
     _check_quarantine(store.quarantine(case.table), case)
@@ -201,10 +224,15 @@ def test_bad_rows_are_quarantined_with_file_line_and_column(
     assert again.exit_code == 0
     [src2] = again.sources
     assert (src2.inserted, src2.updated, src2.unchanged, src2.quarantined) == (
-        0, 0, case.stored, len(case.bad))
+        0,
+        0,
+        case.stored,
+        len(case.bad),
+    )
     after = (_rows(store, case.table), store.quarantine())
     assert [(r["line"], r["column"], r["reason"]) for r in before[1]] == [
-        (r["line"], r["column"], r["reason"]) for r in after[1]]
+        (r["line"], r["column"], r["reason"]) for r in after[1]
+    ]
     assert before[0] == after[0]
 
 
@@ -224,9 +252,13 @@ def test_mixed_date_formats_are_read_day_first(mem_store: riskseg.Store) -> None
     _imported(mem_store, "mixed_dates")
     inv = _by_key(mem_store, "invoices")
     assert (inv["INV-111"]["issue_date"], inv["INV-111"]["due_date"]) == (
-        dt.date(2024, 1, 15), dt.date(2024, 2, 14))
+        dt.date(2024, 1, 15),
+        dt.date(2024, 2, 14),
+    )
     assert (inv["INV-112"]["issue_date"], inv["INV-112"]["due_date"]) == (
-        dt.date(2024, 1, 15), dt.date(2024, 1, 29))
+        dt.date(2024, 1, 15),
+        dt.date(2024, 1, 29),
+    )
     assert inv["INV-113"]["due_date"] == dt.date(2024, 2, 19)
     assert inv["INV-115"]["issue_date"] == dt.date(2024, 1, 31)
 
@@ -240,7 +272,10 @@ def test_semicolons_and_decimal_commas(mem_store: riskseg.Store) -> None:
     _imported(mem_store, "semicolon_decimal_comma")
     inv = _by_key(mem_store, "invoices")
     assert {k: r["amount"] for k, r in inv.items()} == {
-        "INV-211": 1234.5, "INV-212": 99.95, "INV-213": -12.0}
+        "INV-211": 1234.5,
+        "INV-212": 99.95,
+        "INV-213": -12.0,
+    }
     assert inv["INV-211"]["issue_date"] == dt.date(2024, 1, 15)
     assert inv["INV-213"]["due_date"] == dt.date(2024, 3, 16)
 
@@ -278,7 +313,9 @@ def test_excel_title_rows_are_skipped(mem_store: riskseg.Store) -> None:
     inv = _by_key(mem_store, "invoices")
     assert inv["INV-232"]["amount"] == 200.5
     assert (inv["INV-234"]["issue_date"], inv["INV-234"]["due_date"]) == (
-        dt.date(2024, 1, 8), dt.date(2024, 2, 7))
+        dt.date(2024, 1, 8),
+        dt.date(2024, 2, 7),
+    )
 
 
 def test_header_only_is_an_empty_import(mem_store: riskseg.Store) -> None:
@@ -357,7 +394,9 @@ def test_ambiguous_dates_import_once_the_format_is_declared(mem_store: riskseg.S
     assert report.exit_code == 0
     inv = _by_key(mem_store, "invoices")
     assert (inv["INV-201"]["issue_date"], inv["INV-201"]["due_date"]) == (
-        dt.date(2024, 4, 3), dt.date(2024, 5, 3))
+        dt.date(2024, 4, 3),
+        dt.date(2024, 5, 3),
+    )
     assert inv["INV-202"]["due_date"] == dt.date(2024, 4, 12)
 
 
@@ -382,8 +421,12 @@ def _rel(p: Path) -> str:
 def _spawn(args: list[str]) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "RISKSEG_DB"}
     return subprocess.Popen(
-        [sys.executable, "-m", "riskseg.cli", *args], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "riskseg.cli", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -407,14 +450,17 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     for case in REFUSED:
         runs[f"refused:{case.folder}"] = CliRun([_rel(case.path)], tmp / f"r-{case.folder}.duckdb")
     runs["refused:unknown_table_folder"] = CliRun(
-        [_rel(BAD / "unknown_table")], tmp / "r-unknown_table_folder.duckdb")
+        [_rel(BAD / "unknown_table")], tmp / "r-unknown_table_folder.duckdb"
+    )
     for case in IMPORTED:
         if case.folder in CLI_IMPORTED:
             runs[f"imported:{case.folder}"] = CliRun(
-                [_rel(CUSTOMERS), _rel(BAD / case.folder)], tmp / f"i-{case.folder}.duckdb")
+                [_rel(CUSTOMERS), _rel(BAD / case.folder)], tmp / f"i-{case.folder}.duckdb"
+            )
     runs["declared:ambiguous_dates"] = CliRun(
         [_rel(CUSTOMERS), _rel(BAD / "ambiguous_dates"), "--date-format", "%d/%m/%Y"],
-        tmp / "d-ambiguous.duckdb")
+        tmp / "d-ambiguous.duckdb",
+    )
     for key, run in runs.items():
         if key.startswith("refused:"):
             with riskseg.Store(run.db) as store:
@@ -442,7 +488,9 @@ def _check_cli_basics(run: CliRun) -> dict[str, dict[str, int]]:
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=lambda c: c.folder)
-def test_cli_refuses_an_unusable_file_with_exit_code_2(cli: dict[str, CliRun], case: Refused) -> None:
+def test_cli_refuses_an_unusable_file_with_exit_code_2(
+    cli: dict[str, CliRun], case: Refused
+) -> None:
     run = cli[f"refused:{case.folder}"]
     counts = _check_cli_basics(run)
     err = _flat(run.stderr)
@@ -464,8 +512,11 @@ def test_cli_exit_code_2_when_a_folder_holds_only_an_unknown_table(cli: dict[str
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in IMPORTED if c.folder in CLI_IMPORTED], ids=lambda c: c.folder)
-def test_cli_imports_a_file_with_bad_rows_with_exit_code_0(cli: dict[str, CliRun], case: Case) -> None:
+    "case", [c for c in IMPORTED if c.folder in CLI_IMPORTED], ids=lambda c: c.folder
+)
+def test_cli_imports_a_file_with_bad_rows_with_exit_code_0(
+    cli: dict[str, CliRun], case: Case
+) -> None:
     run = cli[f"imported:{case.folder}"]
     assert run.rc == 0, (run.rc, run.stderr)
     counts = _check_cli_basics(run)
@@ -490,10 +541,14 @@ def test_cli_lists_quarantined_rows_with_file_line_column_and_reason(
     assert run.rc == 0, run.stderr
     shown = subprocess.run(
         [sys.executable, "-m", "riskseg.cli", "quarantine", "--db", str(run.db), "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
     rows = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
     assert [(r["table_name"], r["source"], r["line"], r["column"], r["value"]) for r in rows] == [
-        ("invoices", "tests/data/bad/impossible_date/invoices.csv", 3, "due_date", "31-02-2024")]
+        ("invoices", "tests/data/bad/impossible_date/invoices.csv", 3, "due_date", "31-02-2024")
+    ]
     assert "not a date" in rows[0]["reason"]

@@ -163,9 +163,7 @@ def interactions(
         {
             "interaction_id": ids("IA", m, 8),
             "customer_id": pop.ids.take(pa.array(ev.owner)),
-            "contact_id": people.ids.take(
-                pa.array(np.maximum(contact, 0), mask=contact < 0)
-            ),
+            "contact_id": people.ids.take(pa.array(np.maximum(contact, 0), mask=contact < 0)),
             "date": dates(ev.date),
             "type": pick(INTERACTION_TYPES, ev.kind),
             "department": pick(vocab.DEPARTMENTS, department),

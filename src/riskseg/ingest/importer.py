@@ -172,7 +172,11 @@ def _expand(arg: str, mapping: Mapping | None, report: ImportReport) -> list[_Un
                 report.ignored.append((str(child), "folder (folders are not searched)"))
                 continue
             mapped = mapping.table_for_source(child) if mapping else []
-            if mapped or (child.suffix.lower() in SUFFIXES and _table_from_name(child)) or (child.suffix.lower() in EXCEL_SUFFIXES and _sheet_tables(child)):
+            if (
+                mapped
+                or (child.suffix.lower() in SUFFIXES and _table_from_name(child))
+                or (child.suffix.lower() in EXCEL_SUFFIXES and _sheet_tables(child))
+            ):
                 units.extend(_file_units(child, mapping))
             else:
                 report.ignored.append(

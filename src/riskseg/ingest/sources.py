@@ -166,7 +166,11 @@ def read_csv(
 
 
 def _reject_column(
-    error_types: list[str], csv_line: str | None, col_idx: int | None, headers: list[str], delim: str
+    error_types: list[str],
+    csv_line: str | None,
+    col_idx: int | None,
+    headers: list[str],
+    delim: str,
 ) -> str | None:
     """The column a user should look at. For a quote that is never closed, DuckDB points at
     the last column; the field where the quote opened is the one to fix."""

@@ -212,7 +212,9 @@ class Store:
                 if period
                 else "NULL, NULL"
             )
-            row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchall()[0]
+            row = self.con.execute(f"SELECT count(*), {span} FROM {quote_ident(name)}").fetchall()[
+                0
+            ]
             assert row is not None
             q = self.con.execute(
                 "SELECT count(*) FROM quarantine WHERE table_name = ?", [name]

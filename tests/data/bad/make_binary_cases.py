@@ -39,7 +39,9 @@ def excel_title_rows(path: Path) -> None:
     ws.merge_cells("A2:F2")
     # row 3 stays blank
     ws.append([])
-    ws.append(["invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency"])  # row 4
+    ws.append(
+        ["invoice_id", "customer_id", "issue_date", "due_date", "amount", "currency"]
+    )  # row 4
     ws.append(["INV-231", "C001", dt.datetime(2024, 1, 5), dt.datetime(2024, 2, 4), 100.0, "EUR"])
     ws.append(["INV-232", "C002", dt.datetime(2024, 1, 6), dt.datetime(2024, 1, 20), 200.5, "EUR"])
     ws.append(["INV-233", "C003", dt.datetime(2024, 1, 7), dt.datetime(2024, 3, 7), "n/a", "EUR"])
