@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import re
 import statistics
 from collections.abc import Iterable
 from datetime import date
@@ -14,8 +16,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from riskseg import demo
 from riskseg.contract import INTERACTION_TYPES, TABLE_ORDER, TABLES
 from riskseg.demo import BEHAVIOURS, DemoCompany, generate
+from riskseg.demo import arrays as demo_arrays
+from riskseg.demo import company as demo_company
 from riskseg.errors import InputError
 
 END = date(2025, 12, 31)
@@ -79,6 +84,49 @@ def revenue(company: DemoCompany) -> dict[str, float]:
 # --- contract --------------------------------------------------------------------------
 
 
+def holds(condition: pa.ChunkedArray) -> bool:
+    """True where every row meets ``condition`` (also for an empty table)."""
+    return bool(pc.all(condition, min_count=0).as_py())
+
+
+def check_contract(company: DemoCompany, end: date) -> None:
+    """Every table has exactly the contract's columns and types and honours its rules."""
+    assert list(company.tables) == list(TABLE_ORDER)
+    for name, tbl in company.tables.items():
+        spec = TABLES[name]
+        assert tbl.schema.names == spec.column_names, name
+        for col in spec.columns:
+            assert tbl.schema.field(col.name).type == ARROW[col.type], (name, col.name)
+            if col.required:
+                assert tbl[col.name].null_count == 0, (name, col.name)
+            data = tbl[col.name].drop_null()
+            if col.enum:
+                assert set(data.unique().to_pylist()) <= set(col.enum), (name, col.name)
+            if col.min is not None and len(data):
+                assert pc.min(data).as_py() >= col.min, (name, col.name)
+            if col.max is not None and len(data):
+                assert pc.max(data).as_py() <= col.max, (name, col.name)
+            if col.references:
+                target = company.tables[col.references][TABLES[col.references].key[0]]
+                assert holds(pc.is_in(tbl[col.name], target)), (name, col.name)
+        if not spec.line_key:
+            keys = tbl.select(list(spec.key)).group_by(list(spec.key)).aggregate([])
+            assert keys.num_rows == tbl.num_rows, name
+        for later, earlier in spec.date_order:
+            assert holds(pc.greater_equal(tbl[later], tbl[earlier])), (name, later)
+    for name, columns in EVENT_DATES.items():
+        for col in columns:
+            latest = pc.max(company.tables[name][col]).as_py()
+            assert latest is None or latest <= end, (name, col, latest)
+    assert company.truth["customer_id"].equals(company.tables["customers"]["customer_id"])
+
+
+def test_tables_follow_the_contract(company: DemoCompany) -> None:
+    check_contract(company, END)
+    for name, tbl in company.tables.items():
+        assert tbl.num_rows > 0, name
+
+
 def test_same_seed_gives_identical_tables() -> None:
     a, b = generate(customers=400, seed=5), generate(customers=400, seed=5)
     for name in TABLE_ORDER:
@@ -92,25 +140,7 @@ def test_another_seed_gives_other_data() -> None:
     assert a.truth["behaviour"].to_pylist() != b.truth["behaviour"].to_pylist()
 
 
-def test_every_table_is_filled_with_exactly_the_contract_columns(company: DemoCompany) -> None:
-    assert list(company.tables) == list(TABLE_ORDER)
-    for name, tbl in company.tables.items():
-        spec = TABLES[name]
-        assert tbl.num_rows > 0, name
-        assert tbl.schema.names == spec.column_names, name
-        for col in spec.columns:
-            assert tbl.schema.field(col.name).type == ARROW[col.type], (name, col.name)
-            if col.required:
-                assert tbl[col.name].null_count == 0, (name, col.name)
-
-
-def test_keys_are_unique_and_order_lines_agree(company: DemoCompany) -> None:
-    for name, spec in TABLES.items():
-        if spec.line_key:
-            continue
-        tbl = company.tables[name]
-        keys = tbl.select(list(spec.key)).group_by(list(spec.key)).aggregate([])
-        assert keys.num_rows == tbl.num_rows, name
+def test_order_lines_share_their_order(company: DemoCompany) -> None:
     lines = (
         company.tables["orders"]
         .group_by("order_id")
@@ -121,13 +151,29 @@ def test_keys_are_unique_and_order_lines_agree(company: DemoCompany) -> None:
     assert lines.num_rows < company.tables["orders"].num_rows  # some orders have several lines
 
 
-def test_references_point_to_existing_rows(company: DemoCompany) -> None:
-    customers = company.tables["customers"]["customer_id"]
-    for name, spec in TABLES.items():
-        for col in spec.columns:
-            if col.references:
-                target = company.tables[col.references][TABLES[col.references].key[0]]
-                assert pc.all(pc.is_in(company.tables[name][col.name], target)).as_py(), (name, col)
+@pytest.mark.parametrize(
+    ("name", "key", "day"),
+    [
+        ("orders", "order_id", "order_date"),
+        ("invoices", "invoice_id", "issue_date"),
+        ("payments", "payment_id", "payment_date"),
+        ("quotes", "quote_id", "quote_date"),
+        ("interactions", "interaction_id", "date"),
+        ("flags", "flag_id", "date"),
+        ("surveys", "response_id", "date"),
+    ],
+)
+def test_documents_are_numbered_in_date_order(
+    company: DemoCompany, name: str, key: str, day: str
+) -> None:
+    tbl = company.tables[name]
+    keys = tbl[key].to_pylist()
+    assert keys == sorted(keys)
+    days = tbl[day].to_numpy()
+    assert (days[1:] >= days[:-1]).all()
+
+
+def test_contacts_and_invoices_belong_to_the_same_customer(company: DemoCompany) -> None:
     contacts = company.tables["contacts"]
     owner = dict(
         zip(contacts["contact_id"].to_pylist(), contacts["customer_id"].to_pylist(), strict=True)
@@ -141,40 +187,19 @@ def test_references_point_to_existing_rows(company: DemoCompany) -> None:
         zip(invoices["invoice_id"].to_pylist(), invoices["customer_id"].to_pylist(), strict=True)
     )
     pays = company.tables["payments"]
-    assert all(
-        inv_owner[i] == c
-        for i, c in zip(
-            pays["invoice_id"].to_pylist(), pays["customer_id"].to_pylist(), strict=True
-        )
-    )
-    assert company.truth["customer_id"].equals(customers)
+    pairs = zip(pays["invoice_id"].to_pylist(), pays["customer_id"].to_pylist(), strict=True)
+    assert all(inv_owner[i] == c for i, c in pairs)
 
 
-def test_enumerations_and_ranges_hold(company: DemoCompany) -> None:
-    for name, spec in TABLES.items():
-        tbl = company.tables[name]
-        for col in spec.columns:
-            data = tbl[col.name].drop_null()
-            if col.enum:
-                assert set(data.unique().to_pylist()) <= set(col.enum), (name, col.name)
-            if col.min is not None:
-                assert pc.min(data).as_py() >= col.min, (name, col.name)
-            if col.max is not None:
-                assert pc.max(data).as_py() <= col.max, (name, col.name)
-
-
-def test_dates_are_consistent_and_nothing_happens_after_the_end(company: DemoCompany) -> None:
-    for name, columns in EVENT_DATES.items():
-        for col in columns:
-            latest = pc.max(company.tables[name][col]).as_py()
-            assert latest <= END, (name, col, latest)
+def test_invoices_are_consistent_in_time(company: DemoCompany) -> None:
     inv = company.tables["invoices"]
-    assert pc.all(pc.greater_equal(inv["due_date"], inv["issue_date"])).as_py()
     paid = inv.filter(pc.is_valid(inv["paid_date"]))
     before_issue = pc.sum(pc.less(paid["paid_date"], paid["issue_date"])).as_py()
     assert before_issue <= 0.01 * paid.num_rows  # pro-forma prepayments only
     assert inv.num_rows > paid.num_rows  # invoices near the end are still open
     assert pc.max(inv["issue_date"]).as_py() > date(2025, 12, 15)
+    weekday = pc.day_of_week(inv["issue_date"])  # Monday = 0
+    assert pc.max(weekday).as_py() <= 4  # invoices are written on working days
 
 
 def test_every_behaviour_and_prospects_are_present(company: DemoCompany) -> None:
@@ -439,22 +464,56 @@ def test_write_saves_every_table_and_the_truth(tmp_path: Path, fmt: str) -> None
     if fmt == "csv":
         header, first = (tmp_path / "invoices.csv").read_text().splitlines()[:2]
         assert header.startswith('"invoice_id","customer_id","issue_date"')
-        assert ',"2023-01-' in first or ",2023-01-" in first
+        assert re.match(r'"INV0+1","C\d+",2023-01-\d\d,\d{4}-\d\d-\d\d,-?\d+(\.\d+)?,"EUR"', first)
 
 
 def test_bad_arguments_are_refused_with_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="customers"):
         generate(customers=0)
+    with pytest.raises(InputError, match="seed"):
+        generate(customers=10, seed=-1)
     with pytest.raises(ValueError, match="90 days"):
         generate(customers=10, start=date(2025, 1, 1), end=date(2025, 2, 1))
     with pytest.raises(InputError, match="format"):
         generate(customers=10).write(tmp_path, format="xlsx")  # type: ignore[arg-type]
 
 
-def test_tiny_and_custom_windows_still_work() -> None:
-    company = generate(customers=3, seed=1, start=date(2024, 1, 1), end=date(2024, 6, 30))
-    assert company.tables["customers"].num_rows == 3
-    for name, columns in EVENT_DATES.items():
-        for col in columns:
-            latest = pc.max(company.tables[name][col]).as_py()
-            assert latest is None or latest <= date(2024, 6, 30), (name, col)
+def test_a_short_window_and_few_customers_still_follow_the_contract() -> None:
+    end = date(2024, 6, 30)
+    company = generate(customers=300, seed=4, start=date(2024, 1, 1), end=end)
+    check_contract(company, end)
+    assert company.tables["invoices"].num_rows > 0
+    tiny = generate(customers=3, seed=1, start=date(2024, 1, 1), end=end)
+    check_contract(tiny, end)
+
+
+def test_truth_explains_each_account(company: DemoCompany) -> None:
+    truth = company.truth
+    assert truth.column_names[:3] == ["customer_id", "behaviour", "is_prospect"]
+    fixed = pc.and_(
+        pc.equal(truth["behaviour"], "fixed_date_payer"), pc.invert(truth["is_prospect"])
+    )
+    assert pc.is_valid(truth["usual_pay_day"]).equals(fixed)
+    insolvent = truth.filter(pc.is_valid(truth["insolvency_date"]))
+    assert insolvent.num_rows > 0
+    reports = company.tables["credit_reports"].filter(
+        company.tables["credit_reports"]["insolvency"]
+    )
+    filed = dict(
+        zip(reports["customer_id"].to_pylist(), reports["report_date"].to_pylist(), strict=True)
+    )
+    insolvency = insolvent["insolvency_date"].to_pylist()
+    for c, d in zip(insolvent["customer_id"].to_pylist(), insolvency, strict=True):
+        assert filed[c] == d
+    customers = company.tables["customers"]
+    status = dict(
+        zip(customers["customer_id"].to_pylist(), customers["status"].to_pylist(), strict=True)
+    )
+    assert all(status[c] == "closed" for c in insolvent["customer_id"].to_pylist())
+
+
+def test_docstring_examples_run() -> None:
+    for module in (demo, demo_company, demo_arrays):
+        failures, tried = doctest.testmod(module)
+        assert failures == 0, module.__name__
+        assert tried > 0 or module is demo_arrays

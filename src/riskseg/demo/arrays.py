@@ -251,6 +251,23 @@ def ids(prefix: str, count: int, digits: int = 6) -> pa.Array:
     )
 
 
+_T = TypeVar("_T")
+
+
+def draw_within(
+    rng: np.random.Generator, lists: Sequence[Sequence[_T]], group: Ints
+) -> tuple[list[_T], NDArray[np.int64]]:
+    """One entry drawn uniformly from ``lists[group]`` per row.
+
+    Returns the flattened vocabulary and each row's position in it, so that parallel
+    vocabularies (a name and its ASCII spelling) can be picked with the same positions.
+    """
+    flat = [x for xs in lists for x in xs]
+    sizes = np.array([len(xs) for xs in lists])
+    drawn = (rng.random(len(group)) * sizes[group]).astype(np.int64)
+    return flat, starts(sizes)[group] + drawn
+
+
 def pick(vocabulary: Sequence[str], index: Ints, mask: Bools | None = None) -> pa.Array:
     """Strings of ``vocabulary`` at ``index`` (null where ``mask`` is true)."""
     return pa.array(list(vocabulary), pa.string()).take(pa.array(index, mask=mask))

@@ -23,8 +23,8 @@ from riskseg.demo.risk import credit_reports, flags
 from riskseg.demo.sales import orders, quotes
 from riskseg.errors import InputError
 
-#: Independent random streams, one per generator, so that changing how one table is drawn
-#: leaves the others as they were for the same seed.
+#: Independent random streams, one per generator, so that a change in how one generator
+#: draws does not reshuffle the random numbers of the others.
 _STREAMS = (
     "population", "customers", "contacts", "orders", "receivables", "quotes",
     "interactions", "credit_reports", "flags", "surveys",
@@ -76,7 +76,8 @@ class DemoCompany:
         --------
         >>> import tempfile
         >>> from riskseg.demo import generate
-        >>> paths = generate(customers=50, seed=1).write(tempfile.mkdtemp(), format="csv")
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     paths = generate(customers=50, seed=1).write(folder, format="csv")
         >>> [p.name for p in paths][:2]
         ['customers.csv', 'contacts.csv']
         """
@@ -115,10 +116,11 @@ def generate(
     Parameters
     ----------
     customers
-        Number of accounts, prospects included (at least 1). With 40 or more, every
-        behaviour type is present.
+        Number of accounts, prospects included (at least 1). From 42 on, every behaviour
+        type is present among the customers.
     seed
-        Seed of ``numpy.random.default_rng``.
+        Seed (at least 0). Each generator draws from its own ``numpy.random.default_rng``,
+        spawned from ``numpy.random.SeedSequence(seed)``.
     start, end
         First and last day of the history (at least 90 days apart).
 
@@ -138,31 +140,27 @@ def generate(
     """
     if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
         raise InputError(f"customers must be a whole number of at least 1, got {customers!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a whole number of at least 0, got {seed!r}")
     if (end - start).days < 90:
         raise InputError(f"end must be at least 90 days after start, got {start} .. {end}")
-    rngs = dict(
-        zip(
-            _STREAMS,
-            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(_STREAMS))),
-            strict=True,
-        )
-    )
-    pop = draw_population(rngs["population"], customers, day(start), day(end))
-    people = contacts(rngs["contacts"], pop)
-    order_table, billing = orders(rngs["orders"], pop)
-    money = receivables(rngs["receivables"], pop, billing)
-    tables = {
-        "customers": customers_table(rngs["customers"], pop),
-        "contacts": people.table,
-        "invoices": money.invoices,
-        "payments": money.payments,
-        "orders": order_table,
-        "quotes": quotes(rngs["quotes"], pop),
-        "interactions": interactions(rngs["interactions"], pop, people, billing, [money.events]),
-        "credit_reports": credit_reports(rngs["credit_reports"], pop),
-        "flags": flags(rngs["flags"], pop),
-        "surveys": surveys(rngs["surveys"], pop, people),
-    }
+    streams = np.random.SeedSequence(seed).spawn(len(_STREAMS))
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    pop = draw_population(rng["population"], customers, day(start), day(end))
+    people = contacts(rng["contacts"], pop)
+    tables = {"customers": customers_table(rng["customers"], pop), "contacts": people.table}
+    tables["orders"], billing = orders(rng["orders"], pop)
+    money = receivables(rng["receivables"], pop, billing)
+    tables["invoices"], tables["payments"] = money.invoices, money.payments
+    # The largest table goes first, while only its inputs are held in memory besides the
+    # tables already built.
+    tables["interactions"] = interactions(rng["interactions"], pop, people, billing, [money.events])
+    del billing, money
+    tables["quotes"] = quotes(rng["quotes"], pop)
+    tables["credit_reports"] = credit_reports(rng["credit_reports"], pop)
+    tables["flags"] = flags(rng["flags"], pop)
+    tables["surveys"] = surveys(rng["surveys"], pop, people)
     return DemoCompany(
         tables={name: tables[name] for name in TABLE_ORDER},
         truth=_truth(pop, people),

@@ -26,6 +26,7 @@ from riskseg.demo.arrays import (
     date_order,
     dates,
     day,
+    draw_within,
     ids,
     owners,
     pick,
@@ -34,7 +35,7 @@ from riskseg.demo.arrays import (
     table,
 )
 from riskseg.demo.behaviours import UNHAPPY_EXECUTIVE_SURVEY, code, param
-from riskseg.demo.customers import SIZE_CONTACTS, Population
+from riskseg.demo.customers import SIZE_CONTACTS, Population, local_words
 
 EXECUTIVE_SLOT = 2
 
@@ -80,26 +81,23 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
     m = len(owner)
     first = starts(count)
 
-    # In small firms the owner is both the primary contact and the executive; larger
-    # accounts have a purchasing lead as primary and a separate executive sponsor.
+    # Role groups by slot (see vocab.ROLE_GROUPS). In small firms the owner is both the
+    # primary contact and the executive; larger accounts have a purchasing lead as primary
+    # and a separate executive sponsor.
     small_account = pop.size <= vocab.SIZE_BANDS.index("small")
     small = small_account[owner]
-    other = 9 + rng.integers(0, len(vocab.OTHER_ROLES), m)
-    role = np.select(
+    group = np.select(
         [slot == 0, slot == 1, slot == EXECUTIVE_SLOT],
-        [
-            np.where(small, 0, 2) + rng.integers(0, 2, m),
-            4 + rng.integers(0, 2, m),
-            np.where(small, other, 6 + rng.integers(0, 3, m)),
-        ],
-        other,
+        [np.where(small, 0, 1), np.full(m, 2), np.where(small, 4, 3)],
+        4,
     )
+    _, role = draw_within(rng, vocab.ROLE_GROUPS, group)
     seniority = np.array([vocab.SENIORITIES.index(r[1]) for r in vocab.ROLES])[role]
     decision = np.array([vocab.DECISION_ROLES.index(r[2]) for r in vocab.ROLES])[role]
 
     country = pop.country[owner]
-    given, given_a = _local_names(rng, country, "first_names")
-    family, family_a = _local_names(rng, country, "last_names")
+    given, given_a = local_words(rng, "first_names", country)
+    family, family_a = local_words(rng, "last_names", country)
     join = pc.binary_join_element_wise
     name = join(given, family, " ")
     domain = pop.domain.take(pa.array(owner))
@@ -130,16 +128,6 @@ def contacts(rng: np.random.Generator, pop: Population) -> Contacts:
     )
 
 
-def _local_names(rng: np.random.Generator, country: Ints, attr: str) -> tuple[pa.Array, pa.Array]:
-    """Names typical of each row's country, as written and as ASCII for e-mail addresses."""
-    lists = [getattr(c, attr) for c in vocab.COUNTRIES]
-    flat = [x for xs in lists for x in xs]
-    sizes = np.array([len(xs) for xs in lists])
-    offsets = np.cumsum(sizes) - sizes
-    idx = offsets[country] + (rng.random(len(country)) * sizes[country]).astype(np.int64)
-    return pick(flat, idx), pick([vocab.ascii_fold(x) for x in flat], idx)
-
-
 def _waves(start: int, end: int) -> list[int]:
     """Survey send-out days: every 1 October in the window, or its middle if none fits."""
     first, last = calendar_date(start).year, calendar_date(end).year
@@ -155,7 +143,7 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
     slot = rank_in_group(people.count)
     b = pop.behaviour[owner]
     unhappy = b == code("unhappy_executive")
-    sponsor = unhappy & (slot == EXECUTIVE_SLOT)
+    sponsor = unhappy & (slot == people.sponsor_slot[owner])
     mean = param("survey")[b]
     mean[sponsor] = UNHAPPY_EXECUTIVE_SURVEY
     # Opinions are partly the account's, partly the person's: shared and personal noise.
@@ -168,7 +156,7 @@ def surveys(rng: np.random.Generator, pop: Population, people: Contacts) -> pa.T
         eligible = ~pop.prospect[owner] & (pop.act_lo[owner] <= wave) & (pop.act_hi[owner] >= wave)
         # The sponsor and the primary contact of an unhappy-executive account always answer,
         # so the gap between the two is visible in every wave.
-        answers = (rng.random(n_contacts) < 0.25) | (unhappy & (slot <= EXECUTIVE_SLOT))
+        answers = (rng.random(n_contacts) < 0.25) | sponsor | (unhappy & (slot == 0))
         who = np.flatnonzero(eligible & answers).astype(np.int32)
         when = add_business_days(np.full(len(who), wave, np.int32), rng.integers(0, 16, len(who)))
         scores = baseline[who] + rng.normal(0.0, 0.7, (len(who), 2))

@@ -21,9 +21,11 @@ from riskseg.demo.arrays import (
     Codes,
     Days,
     Floats,
+    Ints,
     choose,
     choose_by,
     dates,
+    draw_within,
     ids,
     pick,
     table,
@@ -87,7 +89,7 @@ def _behaviour_counts(total: int, shares: NDArray[np.float64]) -> NDArray[np.int
     """Exact counts per type: every type with a share is present once ``total`` allows it."""
     counts = np.floor(shares * total).astype(np.int64)
     core = code("on_time_core")
-    if total >= 3 * len(shares):
+    if total >= 3 * np.count_nonzero(shares):
         counts = np.where(shares > 0, np.maximum(counts, 1), 0)
     counts[core] += total - counts.sum()
     return counts
@@ -186,17 +188,18 @@ def draw_population(rng: np.random.Generator, customers: int, start: int, end: i
     )
 
 
+def local_words(rng: np.random.Generator, attr: str, country: Ints) -> tuple[pa.Array, pa.Array]:
+    """A word typical of each row's country (``Country.<attr>``), as written and in ASCII."""
+    flat, idx = draw_within(rng, [getattr(c, attr) for c in vocab.COUNTRIES], country)
+    return pick(flat, idx), pick([vocab.ascii_fold(w) for w in flat], idx)
+
+
 def _names(rng: np.random.Generator, country: Codes) -> tuple[pa.Array, pa.Array]:
     """Company names ("Jansen Metaal B.V.", "Atlas Technik GmbH") and their e-mail domains."""
     n = len(country)
 
     def local(attr: str) -> tuple[pa.Array, pa.Array]:
-        words = [getattr(c, attr) for c in vocab.COUNTRIES]
-        flat = [w for ws in words for w in ws]
-        sizes = np.array([len(ws) for ws in words])
-        offsets = np.cumsum(sizes) - sizes
-        idx = offsets[country] + np.floor(rng.random(n) * sizes[country]).astype(np.int64)
-        return pick(flat, idx), pick([vocab.ascii_fold(w) for w in flat], idx)
+        return local_words(rng, attr, country)
 
     last, last_a = local("last_names")
     last2, last2_a = local("last_names")
@@ -230,11 +233,7 @@ def customers_table(rng: np.random.Generator, pop: Population) -> pa.Table:
     n = pop.n
     regions = sorted({c.region for c in vocab.COUNTRIES})
     region = np.array([regions.index(c.region) for c in vocab.COUNTRIES])[pop.country]
-    managers = [vocab.ACCOUNT_MANAGERS[r] for r in regions]
-    flat_managers = [m for ms in managers for m in ms]
-    m_size = np.array([len(ms) for ms in managers])
-    m_off = np.cumsum(m_size) - m_size
-    manager = m_off[region] + np.floor(rng.random(n) * m_size[region]).astype(np.int64)
+    managers, manager = draw_within(rng, [vocab.ACCOUNT_MANAGERS[r] for r in regions], region)
 
     ind_regulated = np.array([r for _, r in vocab.INDUSTRIES])
     must_regulate = param("regulated")[pop.behaviour] >= 1.0
@@ -260,7 +259,7 @@ def customers_table(rng: np.random.Generator, pop: Population) -> pa.Table:
             "country": pick([c.code for c in vocab.COUNTRIES], pop.country),
             "region": pick(regions, region),
             "size_band": pick(vocab.SIZE_BANDS, pop.size),
-            "account_manager": pick(flat_managers, manager),
+            "account_manager": pick(managers, manager),
             "payment_terms_days": pa.array(pop.terms, pa.int64(), mask=pop.prospect),
             "credit_limit": pa.array(limit, pa.float64(), mask=pop.prospect),
             "regulated": regulated,

@@ -229,9 +229,12 @@ def _collections(
     """Collector calls on overdue invoices: a promise to pay, and the promise broken."""
     settle = np.where(would_settle == NO_DATE, np.iinfo(np.int32).max, would_settle)
     call = add_business_days(led.due, rng.integers(5, 16, len(led.due)))
+    # Nobody chases a debtor after its insolvency filing: the claim goes to the trustee.
+    insolvent_on = pop.insolvent_on[led.owner]
+    stop = np.where(insolvent_on != NO_DATE, insolvent_on, pop.end)
     called = (
         (led.amount > 0)
-        & (call <= pop.end)
+        & (call <= stop)
         & (call < settle)
         & (settle - led.due > 14)
         & (rng.random(len(call)) < 0.7)

@@ -19,6 +19,7 @@ from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
     Bools,
+    Codes,
     ColumnData,
     Days,
     Floats,
@@ -96,14 +97,20 @@ def _order_dates(rng: np.random.Generator, pop: Population) -> tuple[Rows, Days]
     return owner[order], d[order]
 
 
-def orders(rng: np.random.Generator, pop: Population) -> tuple[pa.Table, Billing]:
-    """The ``orders`` table (one row per order line, returns as negative lines) and billing.
+@dataclass(frozen=True)
+class _Lines:
+    """Sales order lines, stored order by order, orders in date order."""
 
-    Orders are numbered in date order. A share of lines comes back (wrong part, damaged);
-    each return is its own order with one negative line, as ERPs book them, weeks after the
-    delivery, and is merged into the date order.
-    """
-    owner, order_date = _order_dates(rng, pop)
+    n_lines: Rows  # lines per order
+    order: Rows  # order of each line
+    revenue: Floats
+    cost: Floats
+    product: Codes
+    channel: Codes  # per order
+
+
+def _lines(rng: np.random.Generator, pop: Population, owner: Rows) -> _Lines:
+    """Split each order into lines: products, revenue and cost (the customer's margin)."""
     n_orders = len(owner)
     sigma = 0.7  # order values vary a lot around the customer's usual order
     typical = pop.value / pop.order_rate
@@ -114,90 +121,122 @@ def orders(rng: np.random.Generator, pop: Population) -> tuple[pa.Table, Billing
         usual_channel[owner],
         choose(rng, [1, 1, 1, 1], n_orders),
     )
-
     n_lines = np.ones(n_orders, np.int32)
     size = pop.size[owner]
     for band, extra in enumerate(EXTRA_LINES):
         rows = np.flatnonzero(size == band)
         n_lines[rows] += rng.poisson(extra, len(rows)).astype(np.int32)
     del size
-    line_order = owners(n_lines)
-    n_sale_lines = len(line_order)
-    line_owner = owner[line_order]
-    share = 0.2 + rng.random(n_sale_lines, dtype=np.float32)  # never zero: no 0/0 below
-    share /= group_sum(share, n_lines).astype(np.float32)[line_order]
-    revenue = money(np.maximum(value[line_order] * share, 5.0))
+    order = owners(n_lines)
+    n = len(order)
+    line_owner = owner[order]
+    share = 0.2 + rng.random(n, dtype=np.float32)  # never zero: no 0/0 below
+    share /= group_sum(share, n_lines).astype(np.float32)[order]
+    revenue = money(np.maximum(value[order] * share, 5.0))
     del share, value
     usual_product = choose(rng, vocab.PRODUCT_WEIGHTS, pop.n)
     product = np.where(
-        rng.random(n_sale_lines, dtype=np.float32) < 0.5,
+        rng.random(n, dtype=np.float32) < 0.5,
         usual_product[line_owner],
-        choose(rng, vocab.PRODUCT_WEIGHTS, n_sale_lines),
+        choose(rng, vocab.PRODUCT_WEIGHTS, n),
     )
     margin = pop.margin[line_owner] + PRODUCT_MARGIN[product]
-    margin += rng.normal(0.0, 0.04, n_sale_lines)
+    margin += rng.normal(0.0, 0.04, n)
     cost = money(revenue * (1.0 - margin))
-    del margin
+    return _Lines(n_lines, order, revenue, cost, product, channel)
 
-    returns = param("returns")[pop.behaviour][line_owner]
-    src = np.flatnonzero(rng.random(n_sale_lines, dtype=np.float32) < returns).astype(np.int32)
-    del returns, line_owner
-    r_date = add_business_days(order_date[line_order[src]], rng.integers(2, 31, len(src)))
-    src, r_date = src[r_date <= pop.end], r_date[r_date <= pop.end]
-    by_date = date_order(r_date)
-    src, r_date = src[by_date], r_date[by_date]
-    n_returns = len(src)
-    fraction = np.where(rng.random(n_returns) < 0.4, 1.0, rng.uniform(0.2, 0.9, n_returns))
-    r_revenue, r_cost = -money(revenue[src] * fraction), -money(cost[src] * fraction)
-    r_order = line_order[src]
 
-    # Both sales and returns are sorted by date, so merging them is two binary searches:
-    # a return goes after the sales of its day.
-    returns_before = np.searchsorted(r_date, order_date, side="left").astype(np.int32)
-    sales_before = np.searchsorted(order_date, r_date, side="right").astype(np.int32)
-    sale_rank = np.arange(n_orders, dtype=np.int32) + returns_before
-    return_rank = sales_before + np.arange(n_returns, dtype=np.int32)
-    line_start = np.append(starts(n_lines), n_sale_lines)
-    is_return_line = np.zeros(n_sale_lines + n_returns, np.bool_)
-    is_return_line[line_start[sales_before] + np.arange(n_returns)] = True
-    is_sale_line = ~is_return_line
+@dataclass(frozen=True)
+class _Returns:
+    """Returned (parts of) sales lines, each booked as its own order, in date order."""
 
-    def merge(sales: NDArray[Any], returned: NDArray[Any]) -> NDArray[Any]:
-        out = np.empty(len(is_return_line), dtype=np.result_type(sales, returned))
-        out[is_sale_line] = sales
-        out[is_return_line] = returned
+    line: Rows  # the sales line that came back
+    date: Days
+    revenue: Floats
+    cost: Floats
+
+
+def _returns(
+    rng: np.random.Generator, pop: Population, owner: Rows, order_date: Days, lines: _Lines
+) -> _Returns:
+    """A share of lines comes back (wrong part, damaged) within six weeks of delivery."""
+    returns = param("returns")[pop.behaviour][owner[lines.order]]
+    line = np.flatnonzero(rng.random(len(returns), dtype=np.float32) < returns).astype(np.int32)
+    del returns
+    when = add_business_days(order_date[lines.order[line]], rng.integers(2, 31, len(line)))
+    line, when = line[when <= pop.end], when[when <= pop.end]
+    by_date = date_order(when)
+    line, when = line[by_date], when[by_date]
+    fraction = np.where(rng.random(len(line)) < 0.4, 1.0, rng.uniform(0.2, 0.9, len(line)))
+    revenue = -money(lines.revenue[line] * fraction)
+    return _Returns(line, when, revenue, -money(lines.cost[line] * fraction))
+
+
+class _Merge:
+    """Interleave sales orders and return orders, both in date order, into one date order.
+
+    Two binary searches place every order; a return goes after the sales of its day.
+    """
+
+    def __init__(self, sale_date: Days, return_date: Days, n_lines: Rows) -> None:
+        n_sales, n_returns = len(sale_date), len(return_date)
+        returns_before = np.searchsorted(return_date, sale_date, side="left")
+        sales_before = np.searchsorted(sale_date, return_date, side="right")
+        self.sale_rank = (np.arange(n_sales) + returns_before).astype(np.int32)
+        self.return_rank = (sales_before + np.arange(n_returns)).astype(np.int32)
+        self.return_order = np.zeros(n_sales + n_returns, np.bool_)
+        self.return_order[self.return_rank] = True
+        line_start = np.append(starts(n_lines), int(np.sum(n_lines)))
+        self.return_line = np.zeros(line_start[-1] + n_returns, np.bool_)
+        self.return_line[line_start[sales_before] + np.arange(n_returns)] = True
+
+    @staticmethod
+    def _merge(mask: Bools, sales: NDArray[Any], returns: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(len(mask), dtype=np.result_type(sales, returns))
+        out[~mask] = sales
+        out[mask] = returns
         return out
+
+    def orders(self, sales: NDArray[Any], returns: NDArray[Any]) -> NDArray[Any]:
+        """One value per order (sales orders, return orders) in merged order."""
+        return self._merge(self.return_order, sales, returns)
+
+    def lines(self, sales: NDArray[Any], returns: NDArray[Any]) -> NDArray[Any]:
+        """One value per line (sales lines, return lines) in merged order."""
+        return self._merge(self.return_line, sales, returns)
+
+
+def orders(rng: np.random.Generator, pop: Population) -> tuple[pa.Table, Billing]:
+    """The ``orders`` table (one row per order line, returns as negative lines) and billing.
+
+    Orders are numbered in date order; each return is its own order with one negative
+    line, as ERPs book them.
+    """
+    owner, order_date = _order_dates(rng, pop)
+    lines = _lines(rng, pop, owner)
+    back = _returns(rng, pop, owner, order_date, lines)
+    merged = _Merge(order_date, back.date, lines.n_lines)
+    back_order = lines.order[back.line]
 
     columns: dict[str, ColumnData] = {}
-    order_no = merge(sale_rank[line_order], return_rank)
-    columns["order_id"] = ids("SO", n_orders + n_returns, 8).take(pa.array(order_no))
+    order_no = merged.lines(merged.sale_rank[lines.order], merged.return_rank)
+    columns["order_id"] = ids("SO", len(merged.return_order), 8).take(pa.array(order_no))
     del order_no
-    columns["customer_id"] = pop.ids.take(pa.array(merge(owner[line_order], owner[r_order])))
-    columns["order_date"] = dates(merge(order_date[line_order], r_date))
-    columns["product"] = pick(PRODUCT_NAMES, merge(product, product[src]))
-    del product
-    columns["channel"] = pick(vocab.CHANNELS, merge(channel[line_order], channel[r_order]))
-    net = group_sum(revenue, n_lines)
-    del line_order
-    columns["revenue"] = merge(revenue, r_revenue)
-    del revenue
-    columns["cost"] = merge(cost, r_cost)
-    del cost
-
-    is_return_order = np.zeros(n_orders + n_returns, np.bool_)
-    is_return_order[return_rank] = True
-
-    def merge_orders(sales: NDArray[Any], returned: NDArray[Any]) -> NDArray[Any]:
-        out = np.empty(len(is_return_order), dtype=np.result_type(sales, returned))
-        out[~is_return_order] = sales
-        out[is_return_order] = returned
-        return out
-
+    columns["customer_id"] = pop.ids.take(
+        pa.array(merged.lines(owner[lines.order], owner[back_order]))
+    )
+    columns["order_date"] = dates(merged.lines(order_date[lines.order], back.date))
+    columns["revenue"] = merged.lines(lines.revenue, back.revenue)
+    columns["cost"] = merged.lines(lines.cost, back.cost)
+    columns["product"] = pick(PRODUCT_NAMES, merged.lines(lines.product, lines.product[back.line]))
+    columns["channel"] = pick(
+        vocab.CHANNELS, merged.lines(lines.channel[lines.order], lines.channel[back_order])
+    )
     billing = Billing(
-        owner=merge_orders(owner, owner[r_order]),
-        date=merge_orders(order_date, r_date),
-        net=money(merge_orders(net, r_revenue)),
-        returned=is_return_order,
+        owner=merged.orders(owner, owner[back_order]),
+        date=merged.orders(order_date, back.date),
+        net=money(merged.orders(group_sum(lines.revenue, lines.n_lines), back.revenue)),
+        returned=merged.return_order,
     )
     return table("orders", columns), billing
 

@@ -235,7 +235,8 @@ OTHER_ROLES = (("Buyer", "staff", "user"),
                ("Logistics Coordinator", "staff", "user"),
                ("Plant Manager", "manager", "influencer"),
                ("Technical Buyer", "staff", "influencer"))  # fmt: skip
-ROLES = PRIMARY_SMALL + PRIMARY_LARGE + FINANCE_ROLES + EXECUTIVE_ROLES + OTHER_ROLES
+ROLE_GROUPS = (PRIMARY_SMALL, PRIMARY_LARGE, FINANCE_ROLES, EXECUTIVE_ROLES, OTHER_ROLES)
+ROLES = tuple(role for group in ROLE_GROUPS for role in group)
 SENIORITIES = ("executive", "manager", "staff")
 DECISION_ROLES = ("decision_maker", "influencer", "user")
 

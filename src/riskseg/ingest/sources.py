@@ -125,12 +125,17 @@ def read_csv(
     any_nl = " OR ".join(f"contains({c}, chr(10))" for c in cols.values())
     has_nl = bool(con.execute(f"SELECT 1 FROM {raw} WHERE {any_nl} LIMIT 1").fetchall())
     if rej_rows:
-        con.execute(f"CREATE TEMP TABLE {name}_rpos (pos BIGINT)")
-        con.executemany(f"INSERT INTO {name}_rpos VALUES (?)", [[r[0]] for r in rej_rows])
+        # nl: lines a rejected record spans beyond its first (a quoted newline in it)
+        con.execute(f"CREATE TEMP TABLE {name}_rpos (pos BIGINT, nl BIGINT)")
+        con.executemany(
+            f"INSERT INTO {name}_rpos VALUES (?, ?)",
+            [[r[0], (r[2] or "").strip("\r\n").count("\n")] for r in rej_rows],
+        )
         con.execute(
-            f"CREATE TEMP TABLE {name}_rk AS SELECT good_before, max(j) AS k FROM ("
-            f"SELECT pos - row_number() OVER (ORDER BY pos) AS good_before, "
-            f"row_number() OVER (ORDER BY pos) AS j FROM {name}_rpos) GROUP BY good_before"
+            f"CREATE TEMP TABLE {name}_rk AS SELECT good_before, max(j) AS k, max(cum_nl) AS rnl "
+            f"FROM (SELECT pos - row_number() OVER (ORDER BY pos) AS good_before, "
+            f"row_number() OVER (ORDER BY pos) AS j, sum(nl) OVER (ORDER BY pos) AS cum_nl "
+            f"FROM {name}_rpos) GROUP BY good_before"
         )
     select_cols = ", ".join(cols.values())
     nl_before = (
@@ -142,18 +147,35 @@ def read_csv(
     base = f"SELECT {rid} AS __rid, {nl_before} AS __nl, {select_cols} FROM {raw}"
     if rej_rows:
         body = (
-            f"SELECT {skip} + b.__rid + 1 + coalesce(rk.k, 0) + b.__nl AS __line, {select_cols} "
+            f"SELECT {skip} + b.__rid + 1 + coalesce(rk.k, 0) + coalesce(rk.rnl, 0) + b.__nl "
+            f"AS __line, {select_cols} "
             f"FROM ({base}) b ASOF LEFT JOIN {name}_rk rk ON b.__rid >= rk.good_before"
         )
     else:
         body = f"SELECT {skip} + __rid + 1 + __nl AS __line, {select_cols} FROM ({base})"
     kind = "TABLE" if (rej_rows or has_nl) else "VIEW"
     con.execute(f"CREATE TEMP {kind} {name} AS {body}")
+    # a rejected row is also pushed down by the embedded newlines of the good rows before it
+    shift: dict[int, int] = {}
+    earlier = 0
+    for pos, _, csv_line, _, _ in rej_rows:  # newlines inside earlier rejected records
+        shift[int(pos)] = earlier
+        earlier += (csv_line or "").strip("\r\n").count("\n")
+    if rej_rows and has_nl:
+        good_nl = {
+            int(pos): int(nl)
+            for pos, nl in con.execute(
+                f"SELECT p.pos, coalesce(sum({newline_expr}), 0) FROM ("
+                f"SELECT pos, pos - row_number() OVER (ORDER BY pos) AS good_before "
+                f"FROM {name}_rpos) p LEFT JOIN {raw} ON {rid} < p.good_before GROUP BY p.pos"
+            ).fetchall()
+        }
+        shift = {pos: n + good_nl.get(pos, 0) for pos, n in shift.items()}
     rejects = [
         Reject(
-            line=skip + int(pos),
+            line=skip + int(pos) + shift.get(int(pos), 0),
             reason=_csv_reason(list(types_), len(cols), csv_line),
-            record=csv_line,
+            record=csv_line.strip("\r\n") if csv_line else csv_line,
             column=_reject_column(list(types_), csv_line, col_idx, lay.headers, lay.delimiter),
         )
         for pos, types_, csv_line, col_idx, _ in rej_rows
