@@ -5,7 +5,7 @@ from __future__ import annotations
 import doctest
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -73,7 +73,7 @@ def counts(tbl: pa.Table, column: str = "customer_id") -> dict[str, int]:
     return {k: int(v) for k, v in per_customer(tbl, column, "count").items()}
 
 
-def values(d: dict[str, float], keys: Iterable[str], default: float = 0.0) -> list[float]:
+def values(d: Mapping[str, float], keys: Iterable[str], default: float = 0.0) -> list[float]:
     return [d.get(k, default) for k in keys]
 
 
@@ -115,9 +115,9 @@ def check_contract(company: DemoCompany, end: date) -> None:
         for later, earlier in spec.date_order:
             assert holds(pc.greater_equal(tbl[later], tbl[earlier])), (name, later)
     for name, columns in EVENT_DATES.items():
-        for col in columns:
-            latest = pc.max(company.tables[name][col]).as_py()
-            assert latest is None or latest <= end, (name, col, latest)
+        for column in columns:
+            latest = pc.max(company.tables[name][column]).as_py()
+            assert latest is None or latest <= end, (name, column, latest)
     assert company.truth["customer_id"].equals(company.tables["customers"]["customer_id"])
 
 

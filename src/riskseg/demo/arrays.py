@@ -1,14 +1,13 @@
 """Vectorised building blocks shared by the demo generators.
 
 Everything here works on whole columns at once: one call per table or per event type, never
-one per customer or per row, so that a million-customer company stays a matter of seconds.
+one per customer or per row, so that a million-customer company takes minutes, not hours.
 Dates are ``int32`` days since 1970-01-01, which is also Arrow's ``date32`` layout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeAlias, TypeVar
 
@@ -16,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from riskseg.contract import INTERACTION_TYPES, TABLES
+from riskseg.contract import TABLES
 
 Days = NDArray[np.int32]
 Rows = NDArray[np.int32]  # row numbers: the parent of a child row, a position in a table
@@ -152,11 +151,6 @@ def add_business_days(d: Days, n: Ints) -> Days:
     return _from_business_index(_business_index(d) + n.astype(np.int32))
 
 
-def to_weekday(d: Days) -> Days:
-    """Move Saturdays and Sundays to the next Monday."""
-    return _from_business_index(_business_index(d))
-
-
 _NEAREST_SHIFT = np.array([0, 0, 0, 0, 0, -1, 1], dtype=np.int32)
 
 
@@ -268,9 +262,9 @@ def draw_within(
     return flat, starts(sizes)[group] + drawn
 
 
-def pick(vocabulary: Sequence[str], index: Ints, mask: Bools | None = None) -> pa.Array:
-    """Strings of ``vocabulary`` at ``index`` (null where ``mask`` is true)."""
-    return pa.array(list(vocabulary), pa.string()).take(pa.array(index, mask=mask))
+def pick(vocabulary: Sequence[str], index: Ints) -> pa.Array:
+    """The strings of ``vocabulary`` at ``index``."""
+    return pa.array(list(vocabulary), pa.string()).take(pa.array(index))
 
 
 def dates(d: Days) -> pa.Array:
@@ -320,41 +314,3 @@ def date_order(d: Days) -> Rows:
     if int(d.max()) - lo < 2**15:
         return np.argsort((d - lo).astype(np.int16), kind="stable").astype(np.int32)
     return np.argsort(d, kind="stable").astype(np.int32)
-
-
-@dataclass(frozen=True)
-class Events:
-    """Dated interactions of customers, produced by one generator for the interactions table.
-
-    ``department`` is an index into ``vocab.DEPARTMENTS``, or -1 to use the type's usual one.
-    """
-
-    owner: Rows
-    date: Days
-    kind: Codes  # index into contract.INTERACTION_TYPES
-    department: Codes
-
-    @staticmethod
-    def of(owner: Ints, date: Days, kind: str, department: int = -1) -> Events:
-        """Events of one ``kind`` (and optionally one department) for the given rows."""
-        n = len(owner)
-        return Events(
-            owner.astype(np.int32),
-            date.astype(np.int32),
-            np.full(n, INTERACTION_TYPES.index(kind), np.int8),
-            np.full(n, department, np.int8),
-        )
-
-    @staticmethod
-    def concat(parts: Sequence[Events]) -> Events:
-        """All ``parts`` one after the other."""
-        return Events(
-            np.concatenate([p.owner for p in parts]),
-            np.concatenate([p.date for p in parts]),
-            np.concatenate([p.kind for p in parts]),
-            np.concatenate([p.department for p in parts]),
-        )
-
-    def take(self, rows: Ints | Bools) -> Events:
-        """The events at ``rows`` (positions or a mask)."""
-        return Events(self.owner[rows], self.date[rows], self.kind[rows], self.department[rows])

@@ -23,6 +23,10 @@ from riskseg.demo.risk import credit_reports, flags
 from riskseg.demo.sales import orders, quotes
 from riskseg.errors import InputError
 
+#: Largest company generated: one Arrow string column holds at most 2 GiB, which the
+#: interaction and order-line columns reach at about 2.5 million accounts.
+MAX_CUSTOMERS = 2_000_000
+
 #: Independent random streams, one per generator, so that a change in how one generator
 #: draws does not reshuffle the random numbers of the others.
 _STREAMS = (
@@ -116,8 +120,9 @@ def generate(
     Parameters
     ----------
     customers
-        Number of accounts, prospects included (at least 1). From 42 on, every behaviour
-        type is present among the customers.
+        Number of accounts, prospects included (1 to ``MAX_CUSTOMERS``). From 42 on, every
+        behaviour type is present among the customers. A million accounts take about two
+        minutes and 13 GB of memory.
     seed
         Seed (at least 0). Each generator draws from its own ``numpy.random.default_rng``,
         spawned from ``numpy.random.SeedSequence(seed)``.
@@ -138,8 +143,10 @@ def generate(
     ...     "orders", "quotes", "interactions", "credit_reports", "flags", "surveys"])
     True
     """
-    if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
-        raise InputError(f"customers must be a whole number of at least 1, got {customers!r}")
+    if isinstance(customers, bool) or not isinstance(customers, int):
+        raise InputError(f"customers must be a whole number, got {customers!r}")
+    if not 1 <= customers <= MAX_CUSTOMERS:
+        raise InputError(f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers:,}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a whole number of at least 0, got {seed!r}")
     if (end - start).days < 90:

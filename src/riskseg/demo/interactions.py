@@ -9,6 +9,7 @@ returns (return requests).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,11 @@ from riskseg.contract import INTERACTION_TYPES
 from riskseg.demo import vocab
 from riskseg.demo.arrays import (
     NO_DATE,
-    Events,
+    Bools,
+    Codes,
+    Days,
+    Ints,
+    Rows,
     add_business_days,
     business_days,
     choose_by,
@@ -68,6 +73,44 @@ _MARKETING = (0, 0, 0, 0, 1, 0)
 CAMPAIGNS_PER_YEAR = 5
 CAMPAIGN_REACH = 0.6
 CLICK_RATE = 0.3
+
+
+@dataclass(frozen=True)
+class Events:
+    """Dated interactions of customers, produced by one generator for the interactions table.
+
+    ``department`` is an index into ``vocab.DEPARTMENTS``, or -1 to use the type's usual one.
+    """
+
+    owner: Rows
+    date: Days
+    kind: Codes  # index into contract.INTERACTION_TYPES
+    department: Codes
+
+    @staticmethod
+    def of(owner: Ints, date: Days, kind: str, department: int = -1) -> Events:
+        """Events of one ``kind`` (and optionally one department) for the given rows."""
+        n = len(owner)
+        return Events(
+            owner.astype(np.int32),
+            date.astype(np.int32),
+            np.full(n, INTERACTION_TYPES.index(kind), np.int8),
+            np.full(n, department, np.int8),
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Events]) -> Events:
+        """All ``parts`` one after the other."""
+        return Events(
+            np.concatenate([p.owner for p in parts]),
+            np.concatenate([p.date for p in parts]),
+            np.concatenate([p.kind for p in parts]),
+            np.concatenate([p.department for p in parts]),
+        )
+
+    def take(self, rows: Ints | Bools) -> Events:
+        """The events at ``rows`` (positions or a mask)."""
+        return Events(self.owner[rows], self.date[rows], self.kind[rows], self.department[rows])
 
 
 def _rated(rng: np.random.Generator, pop: Population) -> Events:

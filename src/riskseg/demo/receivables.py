@@ -18,7 +18,6 @@ from riskseg.demo.arrays import (
     NO_DATE,
     Bools,
     Days,
-    Events,
     Floats,
     Rows,
     add_business_days,
@@ -35,6 +34,7 @@ from riskseg.demo.arrays import (
 )
 from riskseg.demo.behaviours import param
 from riskseg.demo.customers import Population
+from riskseg.demo.interactions import Events
 from riskseg.demo.sales import Billing
 from riskseg.demo.vocab import DEPARTMENTS
 
