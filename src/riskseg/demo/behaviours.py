@@ -89,7 +89,7 @@ class Profile:
     returns: float = 0.02  # share of order lines partly returned
     effort: float = 1.0  # multiplier on staff minutes per interaction
     rates: dict[str, float] = field(default_factory=dict)  # overrides of BASE_RATES
-    #: multipliers of rates once a customer starts drifting away (after ``drift_start``)
+    #: multipliers of rates (and of the campaign open rate) once a customer drifts away
     drift_rates: dict[str, float] = field(default_factory=dict)
     opens: float = 0.35  # campaign open probability
     responds: float = 0.3  # campaign response probability once clicked
@@ -97,7 +97,7 @@ class Profile:
     credit: tuple[float, float, float] = (70.0, 0.0, 0.0)  # score at start, drop range
     new_ok: bool = True  # may be acquired during the window
     close_ok: bool = True  # may leave (status closed) during the window
-    regulated: float = 0.0  # probability of being regulated
+    regulated: float = 0.0  # 1: always regulated; else only some in regulated industries
 
 
 CORE = Profile()
