@@ -37,7 +37,7 @@ class Bad:
     """A row expected in quarantine."""
 
     line: int
-    column: str
+    column: str | None
     value: str | None  # None: not checked
     reason: str  # words the reason must contain
 
@@ -96,6 +96,18 @@ IMPORTED = [
     Case("multiline_note", "flags.csv", 3, 2, (Bad(5, "category", "gossip", "not one of"),)),
     Case("utf8_bom", "invoices.csv", 3, 2, (Bad(3, "customer_id", "C404", "not in customers"),)),
     Case("excel_title_rows", "invoices.xlsx", 4, 3, (Bad(7, "amount", "n/a", "not a number"),)),
+    # a tab-separated export whose two rows have a stray field (one too many, one too few),
+    # each holding a comma: the header still says the delimiter is a tab
+    Case(
+        "tsv_ragged_rows",
+        "invoices.csv",
+        2,
+        0,
+        (
+            Bad(2, None, None, "more fields"),
+            Bad(3, "currency", None, "fewer fields"),
+        ),
+    ),
     Case("semicolon_decimal_comma", "invoices.csv", 3, 3),
     Case("cp1252", "customers.csv", 3, 3),
 ]
@@ -176,7 +188,7 @@ def _check_quarantine(rows: list[dict[str, Any]], case: Case) -> None:
     assert sorted((r["line"], r["column"]) for r in rows) == sorted(
         (b.line, b.column) for b in case.bad
     ), rows
-    by_line = {}
+    by_line: dict[int, dict[str, Any]] = {}
     for r in rows:
         by_line.setdefault(r["line"], r)
     for b in case.bad:
@@ -452,10 +464,10 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     runs["refused:unknown_table_folder"] = CliRun(
         [_rel(BAD / "unknown_table")], tmp / "r-unknown_table_folder.duckdb"
     )
-    for case in IMPORTED:
-        if case.folder in CLI_IMPORTED:
-            runs[f"imported:{case.folder}"] = CliRun(
-                [_rel(CUSTOMERS), _rel(BAD / case.folder)], tmp / f"i-{case.folder}.duckdb"
+    for imported in IMPORTED:
+        if imported.folder in CLI_IMPORTED:
+            runs[f"imported:{imported.folder}"] = CliRun(
+                [_rel(CUSTOMERS), _rel(BAD / imported.folder)], tmp / f"i-{imported.folder}.duckdb"
             )
     runs["declared:ambiguous_dates"] = CliRun(
         [_rel(CUSTOMERS), _rel(BAD / "ambiguous_dates"), "--date-format", "%d/%m/%Y"],

@@ -124,8 +124,26 @@ def read_sample(path: Path, encoding: str) -> str:
     return text
 
 
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter that splits the sample's lines into the most consistent number of fields."""
+def sniff_delimiter(sample: str, known: Iterable[str] = ()) -> str:
+    """The delimiter that splits a header row into the most known column names; when no
+    header names two, the one that splits the sample's lines most consistently.
+
+    The header decides first because a few ragged data rows (a stray comma in a
+    tab-separated note) can make a wrong delimiter look more consistent.
+    """
+    wanted = {normalise_header(k) for k in known}
+    if wanted:
+        hits = {}
+        for delim in DELIMITERS:
+            rows = _parse(sample, delim)[:30]
+            hits[delim] = max(
+                (len({normalise_header(c) for c in r if _filled(c)} & wanted) for r in rows),
+                default=0,
+            )
+        top = max(hits.values())
+        winners = [d for d, h in hits.items() if h == top]
+        if top >= 2 and len(winners) == 1:
+            return winners[0]
     best, best_score = ",", (-1.0, 0)
     for delim in DELIMITERS:
         rows = _parse(sample, delim)[:200]
@@ -175,7 +193,8 @@ def layout(
 ) -> TextLayout:
     """Delimiter, header row and header names of a text file already known to be text."""
     sample = read_sample(path, encoding)
-    delim = delimiter or sniff_delimiter(sample)
+    known = list(known)
+    delim = delimiter or sniff_delimiter(sample, known)
     rows = _parse(sample, delim)
     if not rows:
         raise FileRejected(str(path), "the file holds no rows, not even a header")
