@@ -268,7 +268,7 @@ def quarantine(
     """
     with _open(db) as store:
         rows = store.quarantine(table, limit=limit or None)
-        total = len(store.quarantine(table)) if limit else len(rows)
+        total = store.quarantine_count(table)
     if as_json:
         for r in rows:
             print(json.dumps(r, default=str))

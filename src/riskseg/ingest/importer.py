@@ -19,6 +19,7 @@ from riskseg import __version__
 from riskseg.contract import TABLE_ORDER, TABLES
 from riskseg.errors import FileRejected, InputError, RisksegError
 from riskseg.ingest import sources, validate
+from riskseg.ingest.convert import lit
 from riskseg.ingest.mapping import Mapping, TableMapping, load_mapping
 from riskseg.ingest.sources import Staged, TextOptions
 from riskseg.store.store import Store, quote_ident
@@ -423,14 +424,14 @@ def _quarantine(
         "DELETE FROM quarantine WHERE table_name = ? AND source = ?", [table, staged.source]
     )
     record = (
-        "json_object(" + ", ".join(f"{_lit(h)}, s.{c}" for h, c in staged.columns.items()) + ")"
+        "json_object(" + ", ".join(f"{lit(h)}, s.{c}" for h, c in staged.columns.items()) + ")"
         if staged.columns
         else "NULL"
     )
     origin = (
         "CASE "
         + " ".join(
-            f"WHEN e.column = {_lit(col)} THEN {_lit(hdr)}" for col, hdr in plan.origin.items()
+            f"WHEN e.column = {lit(col)} THEN {lit(hdr)}" for col, hdr in plan.origin.items()
         )
         + " ELSE e.column END"
     )
@@ -446,7 +447,7 @@ def _quarantine(
     )
     keycol = TABLES[table].key[0]
     con.execute(
-        f"INSERT INTO quarantine SELECT ?, ?, ?, d.__line, {_lit(keycol)}, d.keyval, d.reason, "
+        f"INSERT INTO quarantine SELECT ?, ?, ?, d.__line, {lit(keycol)}, d.keyval, d.reason, "
         f"CAST({record} AS VARCHAR) FROM {name}_dupbad d JOIN {staged.relation} s USING (__line)",
         [import_id, table, staged.source],
     )
@@ -567,7 +568,3 @@ def _drop_temp(store: Store, name: str) -> None:
     for tname, ttype in sorted(rows, key=lambda r: r[1] != "VIEW"):
         kind = "VIEW" if ttype == "VIEW" else "TABLE"
         store.con.execute(f"DROP {kind} IF EXISTS temp.{quote_ident(tname)}")
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

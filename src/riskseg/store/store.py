@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -196,6 +196,17 @@ class Store:
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def quarantine_count(self, table: str | None = None) -> int:
+        """Number of quarantined rows, of one table or of all."""
+        if table:
+            _known(table)
+            row = self.con.execute(
+                "SELECT count(*) FROM quarantine WHERE table_name = ?", [table]
+            ).fetchall()[0]
+        else:
+            row = self.con.execute("SELECT count(*) FROM quarantine").fetchall()[0]
+        return int(row[0])
+
     def imports(self) -> list[dict[str, Any]]:
         """The import log, newest first."""
         cur = self.con.execute("SELECT * FROM import_log ORDER BY import_id DESC")
@@ -216,9 +227,7 @@ class Store:
                 0
             ]
             assert row is not None
-            q = self.con.execute(
-                "SELECT count(*) FROM quarantine WHERE table_name = ?", [name]
-            ).fetchall()[0]
+            quarantined = self.quarantine_count(name)
             n_imp = self.con.execute(
                 "SELECT count(*) FROM import_log WHERE table_name = ?", [name]
             ).fetchall()[0]
@@ -228,16 +237,13 @@ class Store:
                     int(row[0]),
                     row[1],
                     row[2],
-                    int(q[0]) if q else 0,
+                    quarantined,
                     int(n_imp[0]) if n_imp else 0,
                 )
             )
         rows = {t.table: t.rows for t in tables}
         families = {f: any(rows[t] > 0 for t in needs) for f, needs in FAMILIES.items()}
         return StoreStatus(self.path, self.schema_version, tables, families)
-
-    def tables_with_rows(self, names: Sequence[str] = TABLE_ORDER) -> list[str]:
-        return [n for n in names if self.count(n) > 0]
 
 
 def _known(table: str) -> None:
