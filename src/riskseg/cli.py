@@ -341,6 +341,247 @@ def demo(
     raise typer.Exit(report.exit_code)
 
 
+@app.command()
+def signals(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Compute as of this day (YYYY-MM-DD); default today.",
+            show_default=False,
+        ),
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", "-c", help="Only this customer, shown in full.")
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write all rows to FILE.csv or FILE.parquet."),
+    ] = None,
+    family: Annotated[
+        list[str] | None,
+        typer.Option("--family", "-f", help="Only this family (repeatable)."),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List every signal: family, unit, direction, meaning.")
+    ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain", help="Explain one signal: meaning, formula, inputs.", show_default=False
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Compute where the data lives: a postgresql:// URL with contract-named tables "
+            "(default: the store).",
+            show_default=False,
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Schema of the tables in --source.")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Per-customer risk and value signals as of a date, nothing after it counted.
+
+    One row per customer (prospects included) with every signal of the families payment,
+    value, cost to serve, sales, engagement, external credit, flags, loyalty and peer group,
+    plus which families had data. Empty means "no data", never zero.
+
+    Examples:
+
+      riskseg signals --list
+
+      riskseg signals --explain days_late_mean_12m
+
+      riskseg signals --as-of 2025-06-30 --out signals.csv
+
+      riskseg signals --as-of 2025-06-30 --customer C000042
+    """
+    from riskseg.signals import REGISTRY, get_signal
+
+    if list_:
+        _print_signal_list(family, as_json)
+        return
+    if explain:
+        sig = get_signal(explain)
+        if as_json:
+            print(json.dumps(_signal_dict(sig), indent=2))
+        else:
+            print(sig.describe())
+        if not customer:
+            return
+    day = _parse_day(as_of)
+    table = _compute(source, schema, db, day, customer, family)
+    if customer is not None and table.num_rows == 0:
+        raise InputError(
+            f"no customer {customer!r} as of {day} (unknown, or customer_since is after that day)"
+        )
+    if out_file is not None:
+        from riskseg.exports import write_table
+
+        write_table(table, out_file)
+        err.print(f"{table.num_rows:,} customers x {table.num_columns - 2} signals -> {out_file}")
+        return
+    if explain:
+        value = table.column(explain)[0].as_py()
+        print(f"  value for {customer} as of {day}: {_fmt(value)}")
+        return
+    if as_json:
+        for row in table.to_pylist():
+            print(json.dumps(row, default=str))
+        return
+    if customer is not None:
+        _print_customer(table.to_pylist()[0], REGISTRY)
+    else:
+        _print_signal_summary(table, day)
+
+
+def _parse_day(text: str | None) -> Any:
+    from datetime import date
+
+    if text is None:
+        return date.today()  # the CLI is the one place that may pick "today"
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of must be a date like 2025-06-30, not {text!r}") from None
+
+
+def _compute(
+    source: str | None,
+    schema: str | None,
+    db: str | None,
+    day: Any,
+    customer: str | None,
+    family: list[str] | None,
+) -> Any:
+    from riskseg.signals import compute_signals
+
+    with err.status("Computing signals...") as status:
+
+        def hook(name: str) -> None:
+            status.update(f"Computing signals: {name.replace('_', ' ')}...")
+
+        if source is None:
+            with _open(db) as store:
+                return compute_signals(
+                    store, as_of=day, customer=customer, families=family, progress=hook
+                )
+        return _compute_remote(source, schema, day, customer, family, hook)
+
+
+def _compute_remote(
+    url: str, schema: str | None, day: Any, customer: str | None, family: Any, hook: Any
+) -> Any:
+    import ibis
+
+    from riskseg.ingest.sources import redact_url
+    from riskseg.signals import compute_signals
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise InputError(f"--source must be a postgresql:// URL, not {redact_url(url)!r}")
+    try:
+        backend = ibis.connect(url)
+    except Exception as exc:
+        raise InputError(f"cannot connect to {redact_url(url)}: {exc}") from None
+    try:
+        return compute_signals(
+            backend, as_of=day, customer=customer, families=family, database=schema, progress=hook
+        )
+    finally:
+        backend.disconnect()
+
+
+def _signal_dict(sig: Any) -> dict[str, Any]:
+    return {
+        "name": sig.name,
+        "family": sig.family,
+        "unit": sig.unit,
+        "direction": sig.direction,
+        "type": sig.dtype,
+        "meaning": sig.meaning,
+        "formula": sig.formula,
+        "inputs": list(sig.inputs),
+        "empty_when": sig.null_when,
+    }
+
+
+def _print_signal_list(family: list[str] | None, as_json: bool) -> None:
+    from riskseg.signals import FAMILY_ORDER, family_signals
+
+    unknown = sorted(set(family or ()) - set(FAMILY_ORDER))
+    if unknown:
+        raise InputError(f"unknown family {', '.join(unknown)}; known: {', '.join(FAMILY_ORDER)}")
+    chosen = [f for f in FAMILY_ORDER if not family or f in family]
+    sigs = [s for f in chosen for s in family_signals(f)]
+    if as_json:
+        print(json.dumps([_signal_dict(s) for s in sigs], indent=2))
+        return
+    t = RichTable(title=f"{len(sigs)} signals", title_justify="left")
+    for col in ("signal", "family", "unit", "direction", "meaning"):
+        t.add_column(col, overflow="fold")
+    for s in sigs:
+        t.add_row(s.name, s.family, s.unit, s.direction, s.meaning)
+    out.print(t)
+    out.print("Details of one signal: riskseg signals --explain NAME")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_customer(row: dict[str, Any], registry: Any) -> None:
+    t = RichTable(
+        title=f"Customer {row['customer_id']} as of {row['as_of']}", title_justify="left"
+    )
+    t.add_column("signal", no_wrap=True)
+    t.add_column("value", justify="right", no_wrap=True)
+    t.add_column("unit")
+    t.add_column("meaning", overflow="fold", ratio=1)
+    family = None
+    for name, value in row.items():
+        if name in ("customer_id", "as_of"):
+            continue
+        sig = registry[name]
+        if sig.family != family:
+            if family is not None:
+                t.add_section()
+            family = sig.family
+            t.add_row(f"[bold]{family.replace('_', ' ')}[/]", "", "", "")
+        t.add_row(name, _fmt(value), sig.unit, sig.meaning)
+    out.print(t)
+    out.print("Empty (-) means no data for that signal, not zero.")
+
+
+def _print_signal_summary(table: Any, day: Any) -> None:
+    from riskseg.signals.coverage import COVERED_BY
+
+    n = table.num_rows
+    out.print(f"{n:,} customers x {table.num_columns - 2} signals as of {day}")
+    t = RichTable(title="Families with data", title_justify="left")
+    t.add_column("family")
+    t.add_column("customers", justify="right")
+    t.add_column("share", justify="right")
+    for fam in COVERED_BY:
+        col = f"coverage_{fam}"
+        if col in table.column_names:
+            covered = sum(1 for v in table.column(col).to_pylist() if v)
+            t.add_row(fam, f"{covered:,}", f"{covered / n:.0%}" if n else "-")
+    out.print(t)
+    out.print("Write every row with --out signals.csv, or show one customer with --customer ID.")
+
+
 @mapping_app.command("suggest")
 def mapping_suggest(
     files: Annotated[list[Path], typer.Argument(help="Export files (CSV, Excel, Parquet).")],

@@ -14,6 +14,7 @@ definitions are proven equal where it matters: on the cases the tests compute by
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from datetime import date
 from typing import Any
@@ -92,11 +93,18 @@ class Engines:
     def _duckdb(
         self, arrow: dict[str, pa.Table], as_of: date, config: SignalConfig | None
     ) -> Result:
-        with Store() as store:
+        with Store(":memory:") as store:
             for name, table in arrow.items():
                 store.con.register("fixture_rows", table)
+                # order lines sharing an order_id are told apart by line_no, as the importer does
+                line_no = (
+                    ", row_number() OVER (PARTITION BY order_id) AS line_no"
+                    if name == "orders"
+                    else ""
+                )
                 store.con.execute(
-                    f"INSERT INTO {name} BY NAME SELECT *, 0 AS _import_id FROM fixture_rows"
+                    f"INSERT INTO {name} BY NAME "
+                    f"SELECT *, 0 AS _import_id{line_no} FROM fixture_rows"
                 ).fetchall()
                 store.con.unregister("fixture_rows")
             return _as_dict(compute_signals(store, as_of=as_of, config=config))
@@ -166,6 +174,8 @@ class Engines:
                 .config("spark.sql.shuffle.partitions", "1")
                 .config("spark.default.parallelism", "1")
                 .config("spark.driver.memory", "1g")
+                # tables the docs test creates go to a temporary folder, not the repository
+                .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="riskseg-spark-"))
                 .getOrCreate()
             )
             self._spark.sparkContext.setLogLevel("ERROR")

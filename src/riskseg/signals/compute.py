@@ -54,7 +54,19 @@ MODULES: dict[str, ModuleType] = {
 #: families whose data coverage is reported (peer rates come from other customers)
 COVERED_FAMILIES: tuple[str, ...] = tuple(coverage.COVERED_BY)
 
-_DTYPES = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string(), "boolean": pa.bool_()}
+#: families that read another family's columns in ``finish``
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "cost_to_serve": ("value",),
+    "sales": ("value",),
+    "coverage": COVERED_FAMILIES,
+}
+
+_DTYPES = {
+    "float64": pa.float64(),
+    "int64": pa.int64(),
+    "string": pa.string(),
+    "boolean": pa.bool_(),
+}
 
 Source = Store | BaseBackend
 Progress = Callable[[str], None]
@@ -77,6 +89,7 @@ def compute_signals(
     config: SignalConfig | None = None,
     customer: str | None = None,
     database: str | None = None,
+    families: Sequence[str] | None = None,
     progress: Progress | None = None,
     output: Literal["arrow", "pandas", "polars"] = "arrow",
 ) -> Any:
@@ -95,6 +108,9 @@ def compute_signals(
         Keep only this customer's row (portfolio-wide signals still use everyone).
     database
         Schema or database of the tables in ``source`` (ignored for the store).
+    families
+        Compute only these families (default: all); the ones they build on are computed too
+        but not returned.
     progress
         Called with each family's name before it is computed.
     output
@@ -109,12 +125,14 @@ def compute_signals(
     --------
     >>> from datetime import date
     >>> from riskseg import Store, compute_signals
-    >>> with Store() as store:
+    >>> with Store(":memory:") as store:
     ...     table = compute_signals(store, as_of=date(2025, 6, 30))
     >>> table.num_rows, table.column_names[:3]
     (0, ['customer_id', 'as_of', 'invoices_12m'])
     """
     config = config or SignalConfig()
+    wanted = _families(families)
+    needed = set(wanted) | {d for f in wanted for d in DEPENDS_ON.get(f, ())}
     tables = source_tables(source, database=database)
     if "customers" not in tables:
         raise InputError(
@@ -129,6 +147,8 @@ def compute_signals(
         base = ctx.t("customers").select("customer_id", "industry", "region", "size_band")
         parts["customers"] = base.to_pyarrow()
         for family, module in MODULES.items():
+            if family not in needed:
+                continue
             if progress:
                 progress(family)
             expr = module.build(ctx)
@@ -136,7 +156,7 @@ def compute_signals(
                 parts[family] = expr.mutate(**{f"_has_{family}": ibis.literal(True)}).to_pyarrow()
         if progress:
             progress("finish")
-        return _convert(_assemble(local, parts, ctx, customer), output)
+        return _convert(_assemble(local, parts, ctx, customer, wanted), output)
     finally:
         local.close()
 
@@ -146,6 +166,7 @@ def _assemble(
     parts: dict[str, pa.Table],
     ctx: Context,
     customer: str | None,
+    wanted: tuple[str, ...],
 ) -> pa.Table:
     backend = ibis.duckdb.from_connection(local)
     for name, arrow in parts.items():
@@ -172,7 +193,9 @@ def _assemble(
         f"_has_{f}": ibis.literal(False) for f in COVERED_FAMILIES if f"_has_{f}" not in t.columns
     }
     t = t.mutate(**missing)
-    for module in MODULES.values():
+    for family, module in MODULES.items():
+        if family not in parts:
+            continue
         finish: Callable[[ir.Table, Context], dict[str, Any]] | None = getattr(
             module, "finish", None
         )
@@ -191,7 +214,7 @@ def _assemble(
         "customer_id": t.customer_id,
         "as_of": ibis.literal(ctx.as_of).cast("date"),
     }
-    for family in FAMILY_ORDER:
+    for family in wanted:
         for s in family_signals(family):
             columns[s.name] = t[s.name].cast(s.dtype)
     result = t.select(**columns).order_by("customer_id").to_pyarrow()
@@ -200,6 +223,19 @@ def _assemble(
         + [pa.field(s, _DTYPES[REGISTRY[s].dtype]) for s in result.column_names[2:]]
     )
     return result.cast(schema)
+
+
+def _families(families: Sequence[str] | None) -> tuple[str, ...]:
+    """Requested families in output order; an unknown name is an input error."""
+    if families is None:
+        return FAMILY_ORDER
+    unknown = sorted(set(families) - set(FAMILY_ORDER))
+    if unknown:
+        raise InputError(
+            f"unknown signal famil{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
+            f"known: {', '.join(FAMILY_ORDER)}"
+        )
+    return tuple(f for f in FAMILY_ORDER if f in families)
 
 
 def _check_columns(family: str, columns: Sequence[str]) -> None:

@@ -24,86 +24,212 @@ F = "value"
 REV = ("orders.order_date", "orders.revenue")
 MARGIN = ("orders.order_date", "orders.revenue", "orders.cost")
 
-declare("revenue_12m", F, unit="currency", direction="safe", inputs=REV,
-        meaning="Net revenue of the last 12 months (returns deducted).",
-        formula="sum(revenue) of order lines dated in (as_of-365, as_of]")
-declare("revenue_24m", F, unit="currency", direction="safe", inputs=REV,
-        meaning="Net revenue of the last 24 months (returns deducted).",
-        formula="sum(revenue) of order lines dated in (as_of-730, as_of]")
-declare("gross_margin_12m", F, unit="currency", direction="safe", inputs=MARGIN,
-        meaning="Revenue minus cost of goods in the last 12 months, on lines with a cost.",
-        null_when="no line in the window has a cost",
-        formula="sum(revenue - cost) of lines with a cost in (as_of-365, as_of]")
-declare("gross_margin_24m", F, unit="currency", direction="safe", inputs=MARGIN,
-        meaning="Revenue minus cost of goods in the last 24 months, on lines with a cost.",
-        null_when="no line in the window has a cost",
-        formula="sum(revenue - cost) of lines with a cost in (as_of-730, as_of]")
-declare("margin_pct_12m", F, unit="share 0-1", direction="safe", inputs=MARGIN,
-        meaning="Gross margin as a share of revenue in the last 12 months.",
-        null_when="revenue with a known cost is not positive",
-        formula="gross_margin_12m / sum(revenue of lines with a cost in the window)")
-declare("revenue_trend_6m", F, unit="ratio", direction="safe", inputs=REV,
-        meaning="Revenue of the last 6 months relative to the 6 months before (+0.2 = 20% up).",
-        null_when="the earlier 6 months had no positive revenue",
-        formula="revenue(as_of-182, as_of] / revenue(as_of-365, as_of-182] - 1")
-declare("revenue_trend_yoy", F, unit="ratio", direction="safe", inputs=REV,
-        meaning="Revenue of the last 12 months relative to the 12 months before.",
-        null_when="the earlier 12 months had no positive revenue",
-        formula="revenue_12m / revenue(as_of-730, as_of-365] - 1")
-declare("orders_12m", F, unit="orders", dtype="int64", direction="safe", inputs=REV,
-        meaning="Orders placed in the last 12 months.",
-        formula="count(distinct order_id) of purchase lines (revenue >= 0) in the window")
-declare("days_since_last_order", F, unit="days", dtype="int64", direction="risk", inputs=REV,
-        meaning="Days since the last purchase (recency as account managers use it).",
-        null_when="the customer never bought", formula="as_of - max(order_date) of purchases")
-declare("rfm_frequency", F, unit="transactions", dtype="int64", direction="safe", inputs=REV,
-        meaning="Repeat purchases: days with a purchase, minus the first (BG/NBD x).",
-        null_when="the customer never bought",
-        formula="count(distinct purchase days) - 1 (lifetimes/pymc-marketing frequency, freq='D')")
-declare("rfm_recency_days", F, unit="days", dtype="int64", direction="safe", inputs=REV,
-        meaning="Days from the first to the last purchase (BG/NBD t_x).",
-        null_when="the customer never bought",
-        formula="max(purchase day) - min(purchase day)")
-declare("rfm_t_days", F, unit="days", dtype="int64", direction="neutral", inputs=REV,
-        meaning="Days from the first purchase to as_of (BG/NBD T).",
-        null_when="the customer never bought", formula="as_of - min(purchase day)")
-declare("rfm_monetary_value", F, unit="currency", direction="safe", inputs=REV,
-        meaning="Average revenue of a repeat purchase day (0 without repeat purchases).",
-        null_when="the customer never bought",
-        formula="mean(revenue per purchase day) over purchase days after the first")
-declare("tenure_days", F, unit="days", dtype="int64", direction="safe",
-        inputs=("customers.customer_since", "orders.order_date"),
-        meaning="Days the customer has been a customer (since customer_since, else the first "
-        "order).",
-        formula="as_of - least(customer_since, first order_date)")
-declare("order_interval_mean_days", F, unit="days", direction="neutral", inputs=REV,
-        meaning="Average days between consecutive purchase days.",
-        null_when="fewer than 2 purchase days",
-        formula="mean(gap between consecutive purchase days), whole history")
-declare("order_interval_cv", F, unit="ratio", direction="risk", inputs=REV,
-        meaning="How irregular the order rhythm is: spread of the gaps between purchase days "
-        "over their mean.",
-        null_when="fewer than 3 purchase days",
-        formula="sample stddev(gap) / mean(gap)")
-declare("order_value_cv_12m", F, unit="ratio", direction="risk", inputs=REV,
-        meaning="How much order sizes swing: spread of order values over their mean, last 12 "
-        "months.",
-        null_when="fewer than 2 orders in the window",
-        formula="sample stddev(order revenue) / mean(order revenue), orders in the window")
-declare("return_share_12m", F, unit="share 0-1", direction="risk", inputs=REV,
-        meaning="Returns and cancellations as a share of gross sales in the last 12 months.",
-        null_when="no purchase in the window",
-        formula="-sum(revenue < 0) / sum(revenue >= 0), lines in the window")
-declare("abc_class", F, unit="class", dtype="string", direction="safe", inputs=REV,
-        meaning="A: the customers making the first 80% of 12-month revenue, B: the next 15%, "
-        "C: the rest.",
-        formula="rank by revenue_12m (desc, then customer_id); A if the revenue of the "
-        "customers ranked before is < 80% of the total, B if < 95%, else C; C when "
-        "revenue_12m <= 0")
-declare("revenue_share_12m", F, unit="share 0-1", direction="safe", inputs=REV,
-        meaning="Share of the whole portfolio's 12-month revenue.",
-        null_when="the portfolio's 12-month revenue is not positive",
-        formula="revenue_12m / sum(revenue_12m over all customers with revenue > 0)")
+declare(
+    "revenue_12m",
+    F,
+    unit="currency",
+    direction="safe",
+    inputs=REV,
+    meaning="Net revenue of the last 12 months (returns deducted).",
+    formula="sum(revenue) of order lines dated in (as_of-365, as_of]",
+)
+declare(
+    "revenue_24m",
+    F,
+    unit="currency",
+    direction="safe",
+    inputs=REV,
+    meaning="Net revenue of the last 24 months (returns deducted).",
+    formula="sum(revenue) of order lines dated in (as_of-730, as_of]",
+)
+declare(
+    "gross_margin_12m",
+    F,
+    unit="currency",
+    direction="safe",
+    inputs=MARGIN,
+    meaning="Revenue minus cost of goods in the last 12 months, on lines with a cost.",
+    null_when="no line in the window has a cost",
+    formula="sum(revenue - cost) of lines with a cost in (as_of-365, as_of]",
+)
+declare(
+    "gross_margin_24m",
+    F,
+    unit="currency",
+    direction="safe",
+    inputs=MARGIN,
+    meaning="Revenue minus cost of goods in the last 24 months, on lines with a cost.",
+    null_when="no line in the window has a cost",
+    formula="sum(revenue - cost) of lines with a cost in (as_of-730, as_of]",
+)
+declare(
+    "margin_pct_12m",
+    F,
+    unit="share 0-1",
+    direction="safe",
+    inputs=MARGIN,
+    meaning="Gross margin as a share of revenue in the last 12 months.",
+    null_when="revenue with a known cost is not positive",
+    formula="gross_margin_12m / sum(revenue of lines with a cost in the window)",
+)
+declare(
+    "revenue_trend_6m",
+    F,
+    unit="ratio",
+    direction="safe",
+    inputs=REV,
+    meaning="Revenue of the last 6 months relative to the 6 months before (+0.2 = 20% up).",
+    null_when="the earlier 6 months had no positive revenue",
+    formula="revenue(as_of-182, as_of] / revenue(as_of-365, as_of-182] - 1",
+)
+declare(
+    "revenue_trend_yoy",
+    F,
+    unit="ratio",
+    direction="safe",
+    inputs=REV,
+    meaning="Revenue of the last 12 months relative to the 12 months before.",
+    null_when="the earlier 12 months had no positive revenue",
+    formula="revenue_12m / revenue(as_of-730, as_of-365] - 1",
+)
+declare(
+    "orders_12m",
+    F,
+    unit="orders",
+    dtype="int64",
+    direction="safe",
+    inputs=REV,
+    meaning="Orders placed in the last 12 months.",
+    formula="count(distinct order_id) of purchase lines (revenue >= 0) in the window",
+)
+declare(
+    "days_since_last_order",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="risk",
+    inputs=REV,
+    meaning="Days since the last purchase (recency as account managers use it).",
+    null_when="the customer never bought",
+    formula="as_of - max(order_date) of purchases",
+)
+declare(
+    "rfm_frequency",
+    F,
+    unit="transactions",
+    dtype="int64",
+    direction="safe",
+    inputs=REV,
+    meaning="Repeat purchases: days with a purchase, minus the first (BG/NBD x).",
+    null_when="the customer never bought",
+    formula="count(distinct purchase days) - 1 (lifetimes/pymc-marketing frequency, freq='D')",
+)
+declare(
+    "rfm_recency_days",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="safe",
+    inputs=REV,
+    meaning="Days from the first to the last purchase (BG/NBD t_x).",
+    null_when="the customer never bought",
+    formula="max(purchase day) - min(purchase day)",
+)
+declare(
+    "rfm_t_days",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="neutral",
+    inputs=REV,
+    meaning="Days from the first purchase to as_of (BG/NBD T).",
+    null_when="the customer never bought",
+    formula="as_of - min(purchase day)",
+)
+declare(
+    "rfm_monetary_value",
+    F,
+    unit="currency",
+    direction="safe",
+    inputs=REV,
+    meaning="Average revenue of a repeat purchase day (0 without repeat purchases).",
+    null_when="the customer never bought",
+    formula="mean(revenue per purchase day) over purchase days after the first",
+)
+declare(
+    "tenure_days",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="safe",
+    inputs=("customers.customer_since", "orders.order_date"),
+    meaning="Days the customer has been a customer (since customer_since, else the first order).",
+    formula="as_of - least(customer_since, first order_date)",
+)
+declare(
+    "order_interval_mean_days",
+    F,
+    unit="days",
+    direction="neutral",
+    inputs=REV,
+    meaning="Average days between consecutive purchase days.",
+    null_when="fewer than 2 purchase days",
+    formula="mean(gap between consecutive purchase days), whole history",
+)
+declare(
+    "order_interval_cv",
+    F,
+    unit="ratio",
+    direction="risk",
+    inputs=REV,
+    meaning="How irregular the order rhythm is: spread of the gaps between purchase days "
+    "over their mean.",
+    null_when="fewer than 3 purchase days",
+    formula="sample stddev(gap) / mean(gap)",
+)
+declare(
+    "order_value_cv_12m",
+    F,
+    unit="ratio",
+    direction="risk",
+    inputs=REV,
+    meaning="How much order sizes swing: spread of order values over their mean, last 12 months.",
+    null_when="fewer than 2 orders in the window",
+    formula="sample stddev(order revenue) / mean(order revenue), orders in the window",
+)
+declare(
+    "return_share_12m",
+    F,
+    unit="share 0-1",
+    direction="risk",
+    inputs=REV,
+    meaning="Returns and cancellations as a share of gross sales in the last 12 months.",
+    null_when="no purchase in the window",
+    formula="-sum(revenue < 0) / sum(revenue >= 0), lines in the window",
+)
+declare(
+    "abc_class",
+    F,
+    unit="class",
+    dtype="string",
+    direction="safe",
+    inputs=REV,
+    meaning="A: the customers making the first 80% of 12-month revenue, B: the next 15%, "
+    "C: the rest.",
+    formula="rank by revenue_12m (desc, then customer_id); A if the revenue of the "
+    "customers ranked before is < 80% of the total, B if < 95%, else C; C when "
+    "revenue_12m <= 0",
+)
+declare(
+    "revenue_share_12m",
+    F,
+    unit="share 0-1",
+    direction="safe",
+    inputs=REV,
+    meaning="Share of the whole portfolio's 12-month revenue.",
+    null_when="the portfolio's 12-month revenue is not positive",
+    formula="revenue_12m / sum(revenue_12m over all customers with revenue > 0)",
+)
 
 
 def build(ctx: Context) -> ir.Table | None:
@@ -154,8 +280,9 @@ def build(ctx: Context) -> ir.Table | None:
         _first_day=days.order_date_day.min(),
         _last_day=days.order_date_day.max(),
         _repeat_revenue=sum_if(days["rank"] > 0, days.day_revenue),
-        order_interval_mean_days=days.gap.mean().cast("float64"),
-        _gap_sd=days.gap.std().cast("float64"),
+        # cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take as double
+        order_interval_mean_days=days.gap.cast("float64").mean(),
+        _gap_sd=days.gap.cast("float64").std(),
     )
     cust = ctx.t("customers").select("customer_id", "customer_since_day")
     t = lines.left_join(per_order, "customer_id").left_join(rfm, "customer_id")
@@ -201,9 +328,7 @@ def finish(t: ir.Table, ctx: Context) -> dict[str, Any]:
     """Portfolio-wide value signals: ABC class and revenue share."""
     positive = ibis.ifelse(t.revenue_12m > 0, t.revenue_12m, 0.0)
     total = positive.sum().over(ibis.window())
-    ranked = ibis.window(
-        order_by=[positive.desc(), t.customer_id], rows=(None, -1)
-    )
+    ranked = ibis.window(order_by=[positive.desc(), t.customer_id], rows=(None, -1))
     before = positive.sum().over(ranked).fill_null(0.0)
     share_before = ibis.ifelse(total > 0, before / total, 1.0)
     abc = ibis.cases(
