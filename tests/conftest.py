@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import sys
+
 import pytest
 
 import riskseg
 from pg_fixture import pg_schema, pg_url
 
+# the signal tests' engines and fixtures live in tests/signals/ (see sigtools.py)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "signals"))
+from sigtools import engine, engines, signals  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
-__all__ = ["pg_schema", "pg_url"]
+__all__ = ["engine", "engines", "pg_schema", "pg_url", "signals"]
 
 
 @pytest.fixture

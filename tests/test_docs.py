@@ -91,6 +91,7 @@ def test_help_explains_every_command() -> None:
         ["quarantine", "--help"],
         ["demo", "--help"],
         ["mapping", "suggest", "--help"],
+        ["signals", "--help"],
     ):
         result = subprocess.run(
             [RISKSEG, *args],

@@ -11,6 +11,8 @@ The public API is small on purpose:
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from riskseg.errors import (
     AmbiguousDateFormat,
     FileRejected,
@@ -22,6 +24,16 @@ from riskseg.errors import (
 from riskseg.ingest import ImportReport, import_path, load_mapping
 from riskseg.store import Store
 
+
+def __getattr__(name: str) -> Any:
+    # signals pull in Ibis; load them on first use so `import riskseg` (and the CLI) stay fast
+    if name in ("compute_signals", "SignalConfig"):
+        from riskseg import signals
+
+        return getattr(signals, name)
+    raise AttributeError(f"module 'riskseg' has no attribute {name!r}")
+
+
 __all__ = [
     "AmbiguousDateFormat",
     "FileRejected",
@@ -30,8 +42,10 @@ __all__ = [
     "MappingError",
     "RisksegError",
     "Store",
+    "SignalConfig",
     "StoreError",
     "__version__",
+    "compute_signals",
     "import_path",
     "load_mapping",
 ]

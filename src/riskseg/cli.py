@@ -398,9 +398,9 @@ def signals(
 
       riskseg signals --explain days_late_mean_12m
 
-      riskseg signals --as-of 2025-06-30 --out signals.csv
+      riskseg signals --db demo.duckdb --as-of 2025-06-30 --out signals.csv
 
-      riskseg signals --as-of 2025-06-30 --customer C000042
+      riskseg signals --db demo.duckdb --as-of 2025-06-30 --customer C000042
     """
     from riskseg.signals import REGISTRY, get_signal
 

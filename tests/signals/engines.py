@@ -14,6 +14,7 @@ definitions are proven equal where it matters: on the cases the tests compute by
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from datetime import date
@@ -124,28 +125,7 @@ class Engines:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
             try:
-                for name, table in arrow.items():
-                    spec = TABLES[name]
-                    cols = sql.SQL(", ").join(
-                        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_PG[c.type]))
-                        for c in spec.columns
-                    )
-                    conn.execute(
-                        sql.SQL("CREATE TABLE {}.{} ({})").format(
-                            sql.Identifier(schema), sql.Identifier(name), cols
-                        )
-                    )
-                    names = [c.name for c in spec.columns]
-                    with conn.cursor() as cur:
-                        cur.executemany(
-                            sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
-                                sql.Identifier(schema),
-                                sql.Identifier(name),
-                                sql.SQL(", ").join(map(sql.Identifier, names)),
-                                sql.SQL(", ").join(sql.Placeholder() * len(names)),
-                            ),
-                            [tuple(r[n] for n in names) for r in table.to_pylist()],
-                        )
+                load_postgres(conn, schema, arrow)
                 backend = ibis.connect(url)
                 try:
                     result = compute_signals(
@@ -163,6 +143,8 @@ class Engines:
     def spark(self) -> Any:
         if self._spark is None:
             pytest.importorskip("pyspark", reason="the spark extra is not installed")
+            if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+                pytest.skip("Spark needs Java 17 (apt-get install openjdk-17-jre-headless)")
             from pyspark.sql import SparkSession
 
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -201,6 +183,34 @@ class Engines:
         if self._spark is not None:
             self._spark.stop()
             self._spark = None
+
+
+def load_postgres(conn: Any, schema: str, arrow: dict[str, pa.Table]) -> None:
+    """Create the contract tables in ``schema`` (contract types) and insert the rows."""
+    from psycopg import sql
+
+    for name, table in arrow.items():
+        spec = TABLES[name]
+        cols = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(_PG[c.type]))
+            for c in spec.columns
+        )
+        conn.execute(
+            sql.SQL("CREATE TABLE {}.{} ({})").format(
+                sql.Identifier(schema), sql.Identifier(name), cols
+            )
+        )
+        names = [c.name for c in spec.columns]
+        with conn.cursor() as cur:
+            cur.executemany(
+                sql.SQL("INSERT INTO {}.{} ({}) VALUES ({})").format(
+                    sql.Identifier(schema),
+                    sql.Identifier(name),
+                    sql.SQL(", ").join(map(sql.Identifier, names)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(names)),
+                ),
+                [tuple(r[n] for n in names) for r in table.to_pylist()],
+            )
 
 
 def _spark_schema(table: str) -> Any:

@@ -1,4 +1,9 @@
-"""Fixtures for signal tests: every hand-made case runs on DuckDB, PostgreSQL and Spark."""
+"""Fixtures for signal tests: every hand-made case runs on DuckDB, PostgreSQL and Spark.
+
+The fixtures are registered by ``tests/conftest.py`` (a second ``conftest.py`` here would
+shadow the top-level one for ``from conftest import ...``); test files import ``Compute``
+and ``approx`` from here.
+"""
 
 from __future__ import annotations
 
