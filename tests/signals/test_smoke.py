@@ -1,6 +1,6 @@
 from datetime import date
 
-from conftest import Compute
+from sigtools import Compute
 
 TABLES = {
     "customers": [{"customer_id": "A"}, {"customer_id": "B"}],
