@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-
-import sys
 
 import pytest
 
@@ -14,7 +13,7 @@ from pg_fixture import pg_schema, pg_url
 
 # the signal tests' engines and fixtures live in tests/signals/ (see sigtools.py)
 sys.path.insert(0, str(Path(__file__).resolve().parent / "signals"))
-from sigtools import engine, engines, signals  # noqa: E402
+from sigtools import engine, engines, signals
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

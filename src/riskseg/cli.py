@@ -542,9 +542,7 @@ def _fmt(value: Any) -> str:
 
 
 def _print_customer(row: dict[str, Any], registry: Any) -> None:
-    t = RichTable(
-        title=f"Customer {row['customer_id']} as of {row['as_of']}", title_justify="left"
-    )
+    t = RichTable(title=f"Customer {row['customer_id']} as of {row['as_of']}", title_justify="left")
     t.add_column("signal", no_wrap=True)
     t.add_column("value", justify="right", no_wrap=True)
     t.add_column("unit")

@@ -128,16 +128,12 @@ class Engines:
                 load_postgres(conn, schema, arrow)
                 backend = ibis.connect(url)
                 try:
-                    result = compute_signals(
-                        backend, as_of=as_of, config=config, database=schema
-                    )
+                    result = compute_signals(backend, as_of=as_of, config=config, database=schema)
                 finally:
                     backend.disconnect()
                 return _as_dict(result)
             finally:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                )
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
     # -- Spark: local mode, temporary views --------------------------------------------
     def spark(self) -> Any:
@@ -224,6 +220,4 @@ def _spark_schema(table: str) -> Any:
         "date": T.DateType(),
         "bool": T.BooleanType(),
     }
-    return T.StructType(
-        [T.StructField(c.name, kinds[c.type], True) for c in TABLES[table].columns]
-    )
+    return T.StructType([T.StructField(c.name, kinds[c.type], True) for c in TABLES[table].columns])

@@ -28,9 +28,7 @@ def run(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "160"}
     if db is not None:
         env["RISKSEG_DB"] = str(db)
-    return subprocess.run(
-        [RISKSEG, *args], capture_output=True, text=True, timeout=120, env=env
-    )
+    return subprocess.run([RISKSEG, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +77,7 @@ def test_bad_date_and_unknown_customer_are_exit_2(demo_db: Path) -> None:
     assert missing.returncode == 2 and "no customer 'NOPE'" in missing.stderr
 
 
-def test_out_csv_and_parquet_hold_every_customer_and_signal(
-    demo_db: Path, tmp_path: Path
-) -> None:
+def test_out_csv_and_parquet_hold_every_customer_and_signal(demo_db: Path, tmp_path: Path) -> None:
     with Store(demo_db, read_only=True) as store:
         expected = compute_signals(store, as_of=date(2025, 6, 30))
     result = run("signals", "--as-of", AS_OF, "--out", str(tmp_path / "s.parquet"), db=demo_db)
@@ -126,7 +122,9 @@ def test_docs_page_commands_run(demo_db: Path) -> None:
     lines = re.findall(r"^\$ riskseg (.+)$", page, flags=re.M)
     assert len(lines) >= 4
     for line in lines:
-        result = run(*line.replace("signals.csv", str(demo_db.parent / "d.csv")).split(), db=demo_db)
+        result = run(
+            *line.replace("signals.csv", str(demo_db.parent / "d.csv")).split(), db=demo_db
+        )
         assert result.returncode == 0, (line, result.stderr)
 
 

@@ -53,8 +53,13 @@ def test_demo_company_signals_equal_duckdb(
     engines: Engines, demo_rows: Rows, on_duckdb: Result, engine: str
 ) -> None:
     other = engines.compute(engine, demo_rows, AS_OF)
-    assert len(other) == len(on_duckdb) == 60 - sum(
-        1 for r in demo_rows["customers"] if r["customer_since"] and r["customer_since"] > AS_OF
+    assert (
+        len(other)
+        == len(on_duckdb)
+        == 60
+        - sum(
+            1 for r in demo_rows["customers"] if r["customer_since"] and r["customer_since"] > AS_OF
+        )
     )
     diff = _differences(on_duckdb, other)
     assert not diff, f"{len(diff)} values differ from DuckDB on {engine}, e.g. {diff[:5]}"
@@ -64,8 +69,9 @@ def test_demo_company_signals_equal_duckdb(
 
 
 @pytest.mark.slow
-def test_the_spark_guide_in_the_docs_runs(engines: Engines, demo_rows: Rows, on_duckdb: Result,
-                                          tmp_path: Path) -> None:
+def test_the_spark_guide_in_the_docs_runs(
+    engines: Engines, demo_rows: Rows, on_duckdb: Result, tmp_path: Path
+) -> None:
     """docs/signals.md's Spark snippet, run against a Spark database named ``erp``."""
     spark = engines.spark()
     from engines import _spark_schema, to_arrow

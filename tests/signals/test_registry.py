@@ -17,7 +17,12 @@ from riskseg.signals.docs import markdown
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 #: test files that are not hand-made fixtures (they may mention every name)
-NOT_HAND_TESTS = {"test_registry.py", "test_rfm_real_data.py", "test_cli.py", "test_engines_equal.py"}
+NOT_HAND_TESTS = {
+    "test_registry.py",
+    "test_rfm_real_data.py",
+    "test_cli.py",
+    "test_engines_equal.py",
+}
 
 
 def test_docs_page_reference_is_generated_from_the_registry() -> None:

@@ -71,4 +71,4 @@ def compile_expression(text: str, columns: dict[str, str], *, where: str) -> str
             return ref
         return node
 
-    return tree.transform(rewrite).sql(dialect="duckdb")
+    return str(tree.transform(rewrite).sql(dialect="duckdb"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import duckdb
 import ibis
@@ -68,7 +68,7 @@ _DTYPES = {
     "boolean": pa.bool_(),
 }
 
-Source = Store | BaseBackend
+Source: TypeAlias = Store | BaseBackend
 Progress = Callable[[str], None]
 
 

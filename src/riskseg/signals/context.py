@@ -61,13 +61,13 @@ class SignalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    short_window_days: int = Field(90, ge=7, description="recent window for trends")
-    long_window_days: int = Field(365, ge=28, description="main window ('12 months')")
-    hourly_cost: float = Field(60.0, ge=0, description="cost of one hour of staff effort")
-    late_days: int = Field(30, ge=1, description="days late that make an invoice 'late' for peers")
-    loyalty_high: float = Field(7.0, ge=0, le=10, description="survey score counted as high")
-    pay_day_tolerance: int = Field(2, ge=0, le=10, description="days around the usual pay day")
-    pay_day_min_payments: int = Field(3, ge=2, description="paid invoices needed for a pay day")
+    short_window_days: int = Field(default=90, ge=7, description="recent window for trends")
+    long_window_days: int = Field(default=365, ge=28, description="main window ('12 months')")
+    hourly_cost: float = Field(default=60.0, ge=0, description="cost of one hour of staff effort")
+    late_days: int = Field(default=30, ge=1, description="days late that make an invoice 'late' for peers")
+    loyalty_high: float = Field(default=7.0, ge=0, le=10, description="survey score counted as high")
+    pay_day_tolerance: int = Field(default=2, ge=0, le=10, description="days around the usual pay day")
+    pay_day_min_payments: int = Field(default=3, ge=2, description="paid invoices needed for a pay day")
 
     @model_validator(mode="after")
     def _windows_nest(self) -> SignalConfig:
