@@ -228,7 +228,7 @@ declare(
     inputs=REV,
     meaning="Share of the whole portfolio's 12-month revenue.",
     null_when="the portfolio's 12-month revenue is not positive",
-    formula="revenue_12m / sum(revenue_12m over all customers with revenue > 0)",
+    formula="max(revenue_12m, 0) / sum(revenue_12m over all customers with revenue > 0)",
 )
 
 
