@@ -35,23 +35,48 @@ _CATEGORY_MEANING = {
     "other": "other",
 }
 
-declare("flags_active", F, unit="flags", dtype="int64", direction="risk", inputs=FL,
-        meaning="Red flags active at as_of, all categories.",
-        formula="count(flags with date <= as_of and (expires empty or expires > as_of))")
+declare(
+    "flags_active",
+    F,
+    unit="flags",
+    dtype="int64",
+    direction="risk",
+    inputs=FL,
+    meaning="Red flags active at as_of, all categories.",
+    formula="count(flags with date <= as_of and (expires empty or expires > as_of))",
+)
 for _cat in CATEGORIES:
-    declare(f"flags_active_{_cat}", F, unit="flags", dtype="int64", direction="risk",
-            inputs=FL + ("flags.category",),
-            meaning=f"Active red flags of category {_CATEGORY_MEANING[_cat]}.",
-            formula=f"count(active flags with category = '{_cat}')")
-declare("flag_max_severity", F, unit="1 watch, 2 serious, 3 red line", dtype="int64",
-        direction="risk", inputs=FL + ("flags.severity",),
-        meaning="Highest severity among active flags (0 when none is active).",
-        formula="max(severity) of active flags, else 0")
-declare("days_since_red_line", F, unit="days", dtype="int64", direction="safe",
-        inputs=FL + ("flags.severity",),
-        meaning="Days since the latest active red-line flag (severity 3) was raised.",
-        null_when="no red-line flag is active",
-        formula="as_of - max(date) of active flags with severity 3")
+    declare(
+        f"flags_active_{_cat}",
+        F,
+        unit="flags",
+        dtype="int64",
+        direction="risk",
+        inputs=FL + ("flags.category",),
+        meaning=f"Active red flags of category {_CATEGORY_MEANING[_cat]}.",
+        formula=f"count(active flags with category = '{_cat}')",
+    )
+declare(
+    "flag_max_severity",
+    F,
+    unit="1 watch, 2 serious, 3 red line",
+    dtype="int64",
+    direction="risk",
+    inputs=FL + ("flags.severity",),
+    meaning="Highest severity among active flags (0 when none is active).",
+    formula="max(severity) of active flags, else 0",
+)
+declare(
+    "days_since_red_line",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="safe",
+    inputs=FL + ("flags.severity",),
+    meaning="Days since the latest active red-line flag (severity 3) was raised.",
+    null_when="no red-line flag is active",
+    formula="as_of - max(date) of active flags with severity 3",
+)
 
 
 def build(ctx: Context) -> ir.Table | None:
@@ -60,9 +85,7 @@ def build(ctx: Context) -> ir.Table | None:
     f = ctx.t("flags")
     active = f.expires_day.isnull() | (f.expires_day > ctx.today)
     category = f.category.lower()
-    per_category = {
-        f"flags_active_{c}": count_if(active & (category == c)) for c in CATEGORIES
-    }
+    per_category = {f"flags_active_{c}": count_if(active & (category == c)) for c in CATEGORIES}
     red_line = ibis.ifelse(active & (f.severity >= 3), f.date_day, ibis.null()).max()
     return f.group_by("customer_id").aggregate(
         flags_active=count_if(active),

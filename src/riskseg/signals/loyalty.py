@@ -20,37 +20,84 @@ F = "loyalty"
 S = ("surveys.behavior", "surveys.attitude", "surveys.date")
 KEY = ("contacts.seniority", "contacts.decision_role", "contacts.is_primary")
 
-declare("contacts_surveyed", F, unit="contacts", dtype="int64", direction="neutral", inputs=S,
-        meaning="Contacts (respondents) with a survey answer on or before as_of.",
-        formula="count(distinct contact_id, or response_id when the contact is unknown)")
+declare(
+    "contacts_surveyed",
+    F,
+    unit="contacts",
+    dtype="int64",
+    direction="neutral",
+    inputs=S,
+    meaning="Contacts (respondents) with a survey answer on or before as_of.",
+    formula="count(distinct contact_id, or response_id when the contact is unknown)",
+)
 for _cls, _text in (
     ("loyal", "loyal (behaviour and attitude high)"),
     ("accessible", "accessible (attitude high, behaviour low: open to more)"),
     ("trapped", "trapped (behaviour high, attitude low: stays, but unhappy)"),
     ("high_risk", "high risk (behaviour and attitude low)"),
 ):
-    declare(f"loyalty_share_{_cls}", F, unit="share 0-1",
-            direction="safe" if _cls in ("loyal", "accessible") else "risk", inputs=S,
-            meaning=f"Share of surveyed contacts whose latest answer is {_text}.",
-            formula=f"count(latest answers classed {_cls}) / contacts_surveyed")
-declare("executive_high_risk", F, unit="yes/no", dtype="boolean", direction="risk",
-        inputs=S + KEY, meaning="An executive contact's latest answer is high risk.",
-        null_when="no surveyed contact is known in contacts",
-        formula="any(latest class = high_risk and seniority = 'executive')")
-declare("decision_maker_high_risk", F, unit="yes/no", dtype="boolean", direction="risk",
-        inputs=S + KEY, meaning="A decision maker's latest answer is high risk.",
-        null_when="no surveyed contact is known in contacts",
-        formula="any(latest class = high_risk and decision_role = 'decision_maker')")
-declare("primary_contact_high_risk", F, unit="yes/no", dtype="boolean", direction="risk",
-        inputs=S + KEY, meaning="The primary contact's latest answer is high risk.",
-        null_when="no surveyed contact is known in contacts",
-        formula="any(latest class = high_risk and is_primary)")
-declare("loyalty_class", F, unit="class", dtype="string", direction="neutral", inputs=S,
-        meaning="The account in the Loyalty Matrix: loyal, accessible, trapped or high_risk.",
-        formula="the matrix rule applied to mean(behavior) and mean(attitude) of latest answers")
-declare("survey_age_days", F, unit="days", dtype="int64", direction="risk", inputs=S,
-        meaning="Days since the latest survey answer of the account.",
-        formula="as_of - max(date) of survey answers")
+    declare(
+        f"loyalty_share_{_cls}",
+        F,
+        unit="share 0-1",
+        direction="safe" if _cls in ("loyal", "accessible") else "risk",
+        inputs=S,
+        meaning=f"Share of surveyed contacts whose latest answer is {_text}.",
+        formula=f"count(latest answers classed {_cls}) / contacts_surveyed",
+    )
+declare(
+    "executive_high_risk",
+    F,
+    unit="yes/no",
+    dtype="boolean",
+    direction="risk",
+    inputs=S + KEY,
+    meaning="An executive contact's latest answer is high risk.",
+    null_when="no surveyed contact is known in contacts",
+    formula="any(latest class = high_risk and seniority = 'executive')",
+)
+declare(
+    "decision_maker_high_risk",
+    F,
+    unit="yes/no",
+    dtype="boolean",
+    direction="risk",
+    inputs=S + KEY,
+    meaning="A decision maker's latest answer is high risk.",
+    null_when="no surveyed contact is known in contacts",
+    formula="any(latest class = high_risk and decision_role = 'decision_maker')",
+)
+declare(
+    "primary_contact_high_risk",
+    F,
+    unit="yes/no",
+    dtype="boolean",
+    direction="risk",
+    inputs=S + KEY,
+    meaning="The primary contact's latest answer is high risk.",
+    null_when="no surveyed contact is known in contacts",
+    formula="any(latest class = high_risk and is_primary)",
+)
+declare(
+    "loyalty_class",
+    F,
+    unit="class",
+    dtype="string",
+    direction="neutral",
+    inputs=S,
+    meaning="The account in the Loyalty Matrix: loyal, accessible, trapped or high_risk.",
+    formula="the matrix rule applied to mean(behavior) and mean(attitude) of latest answers",
+)
+declare(
+    "survey_age_days",
+    F,
+    unit="days",
+    dtype="int64",
+    direction="risk",
+    inputs=S,
+    meaning="Days since the latest survey answer of the account.",
+    formula="as_of - max(date) of survey answers",
+)
 
 
 def _matrix(behavior: ir.FloatingValue, attitude: ir.FloatingValue, high: float) -> ir.StringValue:
@@ -80,16 +127,22 @@ def build(ctx: Context) -> ir.Table | None:
             decision_role=ctx.t("contacts").decision_role.lower(),
             is_primary=ctx.t("contacts").is_primary,
         )
-        latest = latest.left_join(c, latest.contact_id == c.contact_id).select(
+        # the contact must belong to the same customer: a survey never borrows another
+        # account's executive
+        same = (latest.contact_id == c.contact_id) & (latest.customer_id == c._contact_customer)
+        latest = latest.left_join(c, same).select(
             latest, c._contact_customer, c.seniority, c.decision_role, c.is_primary
         )
-        known = latest._contact_customer.notnull()
     else:
+        # no contacts table: no surveyed contact is known (a column, so it can be counted)
         null_str = ibis.null().cast("string")
         latest = latest.mutate(
-            seniority=null_str, decision_role=null_str, is_primary=ibis.null().cast("boolean")
+            _contact_customer=null_str,
+            seniority=null_str,
+            decision_role=null_str,
+            is_primary=ibis.null().cast("boolean"),
         )
-        known = ibis.literal(False)
+    known = latest._contact_customer.notnull()
     risky = latest.cls == "high_risk"
     n = latest.count()
 

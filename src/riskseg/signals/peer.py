@@ -43,12 +43,17 @@ _RATES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 
 for _rate, (_num, _den, _meaning, _inputs) in _RATES.items():
     for _dim, _col in DIMENSIONS.items():
-        declare(f"peer_{_rate}_{_dim}", F, unit="share 0-1", direction="risk",
-                inputs=_inputs + (f"customers.{_col}",),
-                meaning=f"{_meaning}, same {_col.replace('_', ' ')}, customer left out.",
-                null_when=f"the customer's {_col} is unknown or it has no peers with data",
-                formula=f"(sum({_num[1:]}) - own) / (sum({_den[1:]}) - own) over customers "
-                f"with the same {_col}")
+        declare(
+            f"peer_{_rate}_{_dim}",
+            F,
+            unit="share 0-1",
+            direction="risk",
+            inputs=_inputs + (f"customers.{_col}",),
+            meaning=f"{_meaning}, same {_col.replace('_', ' ')}, customer left out.",
+            null_when=f"the customer's {_col} is unknown or it has no peers with data",
+            formula=f"(sum({_num[1:]}) - own) / (sum({_den[1:]}) - own) over customers "
+            f"with the same {_col}",
+        )
 
 
 def build(ctx: Context) -> ir.Table | None:
@@ -62,7 +67,9 @@ def build(ctx: Context) -> ir.Table | None:
         parts.append(
             inv.group_by("customer_id").aggregate(
                 _paid_n=count_if(paid),
-                _late_n=count_if(paid & (inv.paid_date_day - inv.due_date_day > ctx.config.late_days)),
+                _late_n=count_if(
+                    paid & (inv.paid_date_day - inv.due_date_day > ctx.config.late_days)
+                ),
                 _issued_n=count_if(issued),
                 _disputed_n=count_if(issued & inv.disputed.fill_null(False)),
             )
