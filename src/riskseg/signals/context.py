@@ -64,10 +64,18 @@ class SignalConfig(BaseModel):
     short_window_days: int = Field(default=90, ge=7, description="recent window for trends")
     long_window_days: int = Field(default=365, ge=28, description="main window ('12 months')")
     hourly_cost: float = Field(default=60.0, ge=0, description="cost of one hour of staff effort")
-    late_days: int = Field(default=30, ge=1, description="days late that make an invoice 'late' for peers")
-    loyalty_high: float = Field(default=7.0, ge=0, le=10, description="survey score counted as high")
-    pay_day_tolerance: int = Field(default=2, ge=0, le=10, description="days around the usual pay day")
-    pay_day_min_payments: int = Field(default=3, ge=2, description="paid invoices needed for a pay day")
+    late_days: int = Field(
+        default=30, ge=1, description="days late that make an invoice 'late' for peers"
+    )
+    loyalty_high: float = Field(
+        default=7.0, ge=0, le=10, description="survey score counted as high"
+    )
+    pay_day_tolerance: int = Field(
+        default=2, ge=0, le=10, description="days around the usual pay day"
+    )
+    pay_day_min_payments: int = Field(
+        default=3, ge=2, description="paid invoices needed for a pay day"
+    )
 
     @model_validator(mode="after")
     def _windows_nest(self) -> SignalConfig:
@@ -91,6 +99,12 @@ class Context:
     as_of: date
     config: SignalConfig
     tables: dict[str, ir.Table]
+    #: the signals asked for; None = all (families skip query blocks nobody needs)
+    signals: frozenset[str] | None = None
+
+    def wants(self, *names: str) -> bool:
+        """Whether any of these signals is asked for."""
+        return self.signals is None or any(n in self.signals for n in names)
 
     @property
     def today(self) -> int:

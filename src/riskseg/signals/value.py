@@ -232,10 +232,46 @@ declare(
 )
 
 
+#: which query block each signal needs; a block is built only when one of its signals is wanted
+_LINES = (
+    "revenue_12m", "revenue_24m", "gross_margin_12m", "gross_margin_24m", "margin_pct_12m",
+    "revenue_trend_6m", "revenue_trend_yoy", "tenure_days", "return_share_12m", "abc_class",
+    "revenue_share_12m",
+)  # fmt: skip
+_ORDERS = ("orders_12m", "order_value_cv_12m")
+_RFM = (
+    "days_since_last_order", "rfm_frequency", "rfm_recency_days", "rfm_t_days",
+    "rfm_monetary_value",
+)  # fmt: skip
+_RHYTHM = ("order_interval_mean_days", "order_interval_cv")
+
+
 def build(ctx: Context) -> ir.Table | None:
     if not ctx.has("orders"):
         return None
     o = ctx.t("orders")
+    blocks: list[tuple[ir.Table, dict[str, Any]]] = []
+    if ctx.wants(*_LINES):
+        blocks.append(_lines(ctx, o))
+    if ctx.wants(*_ORDERS):
+        blocks.append(_orders(ctx, o))
+    if ctx.wants(*_RFM):
+        blocks.append(_rfm(ctx, o))
+    if ctx.wants(*_RHYTHM):
+        blocks.append(_rhythm(o))
+    if not blocks:
+        return None
+    t, columns = blocks[0][0], dict(blocks[0][1])
+    for table, cols in blocks[1:]:
+        joined = t.left_join(table, t.customer_id == table.customer_id)
+        extra = [table[c] for c in table.columns if c != "customer_id"]
+        t = joined.select(*[t[c] for c in t.columns], *extra)
+        columns.update(cols)
+    return t.select("customer_id", **{name: make(t) for name, make in columns.items()})
+
+
+def _lines(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
+    """Revenue, margin, trends and returns: one pass over the order lines."""
     long, today = ctx.long, ctx.today
     half = long // 2
     buy = o.revenue >= 0
@@ -255,68 +291,94 @@ def build(ctx: Context) -> ir.Table | None:
         _returns_12m=sum_if(w12 & ~buy, -o.revenue),
         _first_order_day=o.order_date_day.min(),
     )
+    cust = ctx.t("customers").select(_since="customer_since_day", _cid="customer_id")
+    j = lines.left_join(cust, lines.customer_id == cust._cid)
+    lines = j.select(*[lines[c] for c in lines.columns], cust._since)
+    return lines, {
+        "revenue_12m": lambda t: t.revenue_12m,
+        "revenue_24m": lambda t: t.revenue_24m,
+        "gross_margin_12m": lambda t: t.gross_margin_12m,
+        "gross_margin_24m": lambda t: t.gross_margin_24m,
+        "margin_pct_12m": lambda t: ibis.ifelse(
+            t._costed_revenue_12m > 0, t.gross_margin_12m / t._costed_revenue_12m, NULL_FLOAT
+        ),
+        "revenue_trend_6m": lambda t: pct_change(t._rev_half, t._rev_prior_half),
+        "revenue_trend_yoy": lambda t: pct_change(t.revenue_12m, t._rev_prior_year),
+        "tenure_days": lambda t: (
+            today - ibis.least(t._since.fill_null(t._first_order_day), t._first_order_day)
+        ),
+        "return_share_12m": lambda t: ratio(t._returns_12m, t._gross_12m),
+    }
 
-    purchases = o.filter(buy)
+
+def _orders(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
+    """Orders (lines sharing an order_id) of the window: count and size volatility."""
+    purchases = o.filter(o.revenue >= 0)
     orders = purchases.group_by(["customer_id", "order_id"]).aggregate(
         order_day=purchases.order_date_day.min(), order_revenue=purchases.revenue.sum()
     )
-    in12 = ctx.within(orders.order_day, long)
+    in12 = ctx.within(orders.order_day, ctx.long)
     per_order = orders.group_by("customer_id").aggregate(
         orders_12m=count_if(in12),
         _order_mean=orders.order_revenue.mean(where=in12).cast("float64"),
         _order_sd=orders.order_revenue.std(where=in12).cast("float64"),
     )
+    return per_order, {
+        "orders_12m": lambda t: t.orders_12m.fill_null(0),
+        "order_value_cv_12m": lambda t: ratio(t._order_sd, t._order_mean),
+    }
 
-    days = purchases.group_by(["customer_id", "order_date_day"]).aggregate(
+
+def _purchase_days(o: ir.Table) -> ir.Table:
+    """One row per customer and day with a purchase: the RFM transaction."""
+    purchases = o.filter(o.revenue >= 0)
+    return purchases.group_by(["customer_id", "order_date_day"]).aggregate(
         day_revenue=purchases.revenue.sum().cast("float64")
     )
-    w = ibis.window(group_by="customer_id", order_by=days.order_date_day)
-    days = days.mutate(
-        gap=days.order_date_day - days.order_date_day.lag().over(w),
-        rank=ibis.row_number().over(w),
-    )
-    rfm = days.group_by("customer_id").aggregate(
+
+
+def _rfm(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
+    """Frequency, recency, T and monetary value, without window functions.
+
+    The first day's revenue comes from a join on (customer, first day) instead of ranking the
+    days: on 20M rows this is what keeps the RFM subset within reach of a bare SQL query.
+    """
+    today = ctx.today
+    days = _purchase_days(o)
+    per = days.group_by("customer_id").aggregate(
         _n_days=days.count(),
         _first_day=days.order_date_day.min(),
         _last_day=days.order_date_day.max(),
-        _repeat_revenue=sum_if(days["rank"] > 0, days.day_revenue),
+        _total_revenue=days.day_revenue.sum(),
+    )
+    first = days.select(_fid="customer_id", _fday="order_date_day", _first_revenue="day_revenue")
+    j = per.left_join(first, (per.customer_id == first._fid) & (per._first_day == first._fday))
+    rfm = j.select(*[per[c] for c in per.columns], first._first_revenue)
+    return rfm, {
+        "days_since_last_order": lambda t: (today - t._last_day).cast("int64"),
+        "rfm_frequency": lambda t: (t._n_days - 1).cast("int64"),
+        "rfm_recency_days": lambda t: (t._last_day - t._first_day).cast("int64"),
+        "rfm_t_days": lambda t: (today - t._first_day).cast("int64"),
+        "rfm_monetary_value": lambda t: ibis.ifelse(
+            t._n_days > 1, (t._total_revenue - t._first_revenue) / (t._n_days - 1), 0.0
+        ),
+    }
+
+
+def _rhythm(o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
+    """Gaps between consecutive purchase days (a window function: only when asked for)."""
+    days = _purchase_days(o)
+    w = ibis.window(group_by="customer_id", order_by=days.order_date_day)
+    days = days.mutate(gap=days.order_date_day - days.order_date_day.lag().over(w))
+    rhythm = days.group_by("customer_id").aggregate(
         # cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take as double
-        order_interval_mean_days=days.gap.cast("float64").mean(),
+        _gap_mean=days.gap.cast("float64").mean(),
         _gap_sd=days.gap.cast("float64").std(),
     )
-    cust = ctx.t("customers").select("customer_id", "customer_since_day")
-    t = lines.left_join(per_order, "customer_id").left_join(rfm, "customer_id")
-    t = t.left_join(cust, "customer_id")
-    bought = t._n_days.notnull()
-    null_int = ibis.null().cast("int64")
-    return t.select(
-        "customer_id",
-        "revenue_12m",
-        "revenue_24m",
-        "gross_margin_12m",
-        "gross_margin_24m",
-        margin_pct_12m=ibis.ifelse(
-            t._costed_revenue_12m > 0, t.gross_margin_12m / t._costed_revenue_12m, NULL_FLOAT
-        ),
-        revenue_trend_6m=pct_change(t._rev_half, t._rev_prior_half),
-        revenue_trend_yoy=pct_change(t.revenue_12m, t._rev_prior_year),
-        orders_12m=t.orders_12m.fill_null(0),
-        days_since_last_order=ibis.ifelse(bought, today - t._last_day, null_int),
-        rfm_frequency=ibis.ifelse(bought, t._n_days - 1, null_int),
-        rfm_recency_days=ibis.ifelse(bought, t._last_day - t._first_day, null_int),
-        rfm_t_days=ibis.ifelse(bought, today - t._first_day, null_int),
-        rfm_monetary_value=ibis.ifelse(
-            bought,
-            ibis.ifelse(t._n_days > 1, t._repeat_revenue / (t._n_days - 1), 0.0),
-            NULL_FLOAT,
-        ),
-        tenure_days=today
-        - ibis.least(t.customer_since_day.fill_null(t._first_order_day), t._first_order_day),
-        order_interval_mean_days=t.order_interval_mean_days,
-        order_interval_cv=ratio(t._gap_sd, t.order_interval_mean_days),
-        order_value_cv_12m=ratio(t._order_sd, t._order_mean),
-        return_share_12m=ratio(t._returns_12m, t._gross_12m),
-    )
+    return rhythm, {
+        "order_interval_mean_days": lambda t: t._gap_mean,
+        "order_interval_cv": lambda t: ratio(t._gap_sd, t._gap_mean),
+    }
 
 
 def _sum_or_null(cond: ir.BooleanValue, x: Any) -> ir.FloatingScalar:
