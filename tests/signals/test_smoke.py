@@ -5,8 +5,14 @@ from sigtools import Compute
 TABLES = {
     "customers": [{"customer_id": "A"}, {"customer_id": "B"}],
     "invoices": [
-        {"invoice_id": "1", "customer_id": "A", "issue_date": date(2025, 1, 1),
-         "due_date": date(2025, 1, 31), "amount": 100.0, "paid_date": date(2025, 2, 10)},
+        {
+            "invoice_id": "1",
+            "customer_id": "A",
+            "issue_date": date(2025, 1, 1),
+            "due_date": date(2025, 1, 31),
+            "amount": 100.0,
+            "paid_date": date(2025, 2, 10),
+        },
     ],
 }
 

@@ -52,7 +52,7 @@ for _cat in CATEGORIES:
         unit="flags",
         dtype="int64",
         direction="risk",
-        inputs=FL + ("flags.category",),
+        inputs=(*FL, "flags.category"),
         meaning=f"Active red flags of category {_CATEGORY_MEANING[_cat]}.",
         formula=f"count(active flags with category = '{_cat}')",
     )
@@ -62,7 +62,7 @@ declare(
     unit="1 watch, 2 serious, 3 red line",
     dtype="int64",
     direction="risk",
-    inputs=FL + ("flags.severity",),
+    inputs=(*FL, "flags.severity"),
     meaning="Highest severity among active flags (0 when none is active).",
     formula="max(severity) of active flags, else 0",
 )
@@ -72,7 +72,7 @@ declare(
     unit="days",
     dtype="int64",
     direction="safe",
-    inputs=FL + ("flags.severity",),
+    inputs=(*FL, "flags.severity"),
     meaning="Days since the latest active red-line flag (severity 3) was raised.",
     null_when="no red-line flag is active",
     formula="as_of - max(date) of active flags with severity 3",

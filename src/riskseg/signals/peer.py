@@ -48,7 +48,7 @@ for _rate, (_num, _den, _meaning, _inputs) in _RATES.items():
             F,
             unit="share 0-1",
             direction="risk",
-            inputs=_inputs + (f"customers.{_col}",),
+            inputs=(*_inputs, f"customers.{_col}"),
             meaning=f"{_meaning}, same {_col.replace('_', ' ')}, customer left out.",
             null_when=f"the customer's {_col} is unknown or it has no peers with data",
             formula=f"(sum({_num[1:]}) - own) / (sum({_den[1:]}) - own) over customers "
