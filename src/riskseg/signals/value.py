@@ -255,10 +255,10 @@ def build(ctx: Context) -> ir.Table | None:
         blocks.append(_lines(ctx, o))
     if ctx.wants(*_ORDERS):
         blocks.append(_orders(ctx, o))
-    if ctx.wants(*_RFM):
-        blocks.append(_rfm(ctx, o))
-    if ctx.wants(*_RHYTHM):
-        blocks.append(_rhythm(o))
+    if ctx.wants(*_RFM, *_RHYTHM):
+        # one pass over the purchase days for both; the gaps need a window function, so
+        # they are computed only when asked for
+        blocks.append(_rfm(ctx, o, with_gaps=ctx.wants(*_RHYTHM)))
     if not blocks:
         return None
     t, columns = blocks[0][0], dict(blocks[0][1])
@@ -329,32 +329,38 @@ def _orders(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
     }
 
 
-def _purchase_days(o: ir.Table) -> ir.Table:
-    """One row per customer and day with a purchase: the RFM transaction."""
-    purchases = o.filter(o.revenue >= 0)
-    return purchases.group_by(["customer_id", "order_date_day"]).aggregate(
-        day_revenue=purchases.revenue.sum().cast("float64")
-    )
+def _rfm(ctx: Context, o: ir.Table, *, with_gaps: bool) -> tuple[ir.Table, dict[str, Any]]:
+    """Frequency, recency, T and monetary value (and the order rhythm when asked for).
 
-
-def _rfm(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
-    """Frequency, recency, T and monetary value, without window functions.
-
-    The first day's revenue comes from a join on (customer, first day) instead of ranking the
-    days: on 20M rows this is what keeps the RFM subset within reach of a bare SQL query.
+    A transaction is a customer's purchase lines of one day. The first day's revenue comes
+    from a join on (customer, first day) instead of ranking the days: without a window
+    function the RFM subset stays within reach of a bare SQL query on 20M rows.
     """
     today = ctx.today
-    days = _purchase_days(o)
+    purchases = o.filter(o.revenue >= 0)
+    days = purchases.group_by(["customer_id", "order_date_day"]).aggregate(
+        day_revenue=purchases.revenue.sum().cast("float64")
+    )
+    gaps: dict[str, Any] = {}
+    if with_gaps:
+        w = ibis.window(group_by="customer_id", order_by=days.order_date_day)
+        days = days.mutate(gap=(days.order_date_day - days.order_date_day.lag().over(w)))
+        # cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take as double
+        gaps = {
+            "_gap_mean": days.gap.cast("float64").mean(),
+            "_gap_sd": days.gap.cast("float64").std(),
+        }
     per = days.group_by("customer_id").aggregate(
         _n_days=days.count(),
         _first_day=days.order_date_day.min(),
         _last_day=days.order_date_day.max(),
         _total_revenue=days.day_revenue.sum(),
+        **gaps,
     )
     first = days.select(_fid="customer_id", _fday="order_date_day", _first_revenue="day_revenue")
     j = per.left_join(first, (per.customer_id == first._fid) & (per._first_day == first._fday))
     rfm = j.select(*[per[c] for c in per.columns], first._first_revenue)
-    return rfm, {
+    columns: dict[str, Any] = {
         "days_since_last_order": lambda t: (today - t._last_day).cast("int64"),
         "rfm_frequency": lambda t: (t._n_days - 1).cast("int64"),
         "rfm_recency_days": lambda t: (t._last_day - t._first_day).cast("int64"),
@@ -363,22 +369,10 @@ def _rfm(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
             t._n_days > 1, (t._total_revenue - t._first_revenue) / (t._n_days - 1), 0.0
         ),
     }
-
-
-def _rhythm(o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
-    """Gaps between consecutive purchase days (a window function: only when asked for)."""
-    days = _purchase_days(o)
-    w = ibis.window(group_by="customer_id", order_by=days.order_date_day)
-    days = days.mutate(gap=days.order_date_day - days.order_date_day.lag().over(w))
-    rhythm = days.group_by("customer_id").aggregate(
-        # cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take as double
-        _gap_mean=days.gap.cast("float64").mean(),
-        _gap_sd=days.gap.cast("float64").std(),
-    )
-    return rhythm, {
-        "order_interval_mean_days": lambda t: t._gap_mean,
-        "order_interval_cv": lambda t: ratio(t._gap_sd, t._gap_mean),
-    }
+    if with_gaps:
+        columns["order_interval_mean_days"] = lambda t: t._gap_mean
+        columns["order_interval_cv"] = lambda t: ratio(t._gap_sd, t._gap_mean)
+    return rfm, columns
 
 
 def _sum_or_null(cond: ir.BooleanValue, x: Any) -> ir.FloatingScalar:
