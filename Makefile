@@ -7,7 +7,7 @@ DEMO_DIR ?= demo-data
 DEMO_DB ?= riskseg.duckdb
 DEMO_CUSTOMERS ?= 2000
 
-.PHONY: demo test test-fast bench lint clean install
+.PHONY: demo test test-fast bench bench-signals lint clean install
 
 install: $(STAMP)
 
@@ -29,6 +29,13 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Signals at 1M demo customers and RFM on a 20M-row file against pymc-marketing (in its own
+# venv, bench/.venv-ref). Needs ~8 GB of disk and ~30 minutes the first time (data is cached
+# under bench/out/). BENCH_ARGS=--skip-demo or --skip-rfm runs one half.
+BENCH_ARGS ?=
+bench-signals: $(STAMP)
+	$(BIN)/python bench/signals.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

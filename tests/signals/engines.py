@@ -13,6 +13,7 @@ definitions are proven equal where it matters: on the cases the tests compute by
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -62,8 +63,27 @@ def to_arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
     )
 
 
-def _as_dict(table: pa.Table) -> Result:
+def as_dict(table: pa.Table) -> Result:
     return {row["customer_id"]: row for row in table.to_pylist()}
+
+
+def differences(a: Result, b: Result) -> list[tuple[str, str, Any, Any]]:
+    """(customer, signal, a, b) for every value that differs; floats within 1e-9 are equal.
+
+    Engines (and one engine run twice) may add floats in a different order, which moves the
+    last bit of a sum or a standard deviation; that is not a difference a user can see.
+    """
+    out = []
+    for cid in sorted(set(a) | set(b)):
+        ra, rb = a.get(cid, {}), b.get(cid, {})
+        for name in ra.keys() | rb.keys():
+            x, y = ra.get(name), rb.get(name)
+            if isinstance(x, float) and isinstance(y, float):
+                if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9):
+                    out.append((cid, name, x, y))
+            elif x != y:
+                out.append((cid, name, x, y))
+    return out
 
 
 class Engines:
@@ -108,7 +128,7 @@ class Engines:
                     f"SELECT *, 0 AS _import_id{line_no} FROM fixture_rows"
                 ).fetchall()
                 store.con.unregister("fixture_rows")
-            return _as_dict(compute_signals(store, as_of=as_of, config=config))
+            return as_dict(compute_signals(store, as_of=as_of, config=config))
 
     # -- PostgreSQL: a schema of its own per computation -------------------------------
     def _postgres(
@@ -131,7 +151,7 @@ class Engines:
                     result = compute_signals(backend, as_of=as_of, config=config, database=schema)
                 finally:
                     backend.disconnect()
-                return _as_dict(result)
+                return as_dict(result)
             finally:
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
@@ -173,7 +193,7 @@ class Engines:
             frame = spark.createDataFrame(table.to_pylist(), schema=_spark_schema(name))
             frame.createOrReplaceTempView(name)
         backend = ibis.pyspark.connect(spark)
-        return _as_dict(compute_signals(backend, as_of=as_of, config=config))
+        return as_dict(compute_signals(backend, as_of=as_of, config=config))
 
     def close(self) -> None:
         if self._spark is not None:

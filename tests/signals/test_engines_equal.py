@@ -7,14 +7,13 @@ engine, and compares every value of every customer.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import Engines, Result, Rows
+from engines import Engines, Result, Rows, differences
 
 from riskseg.demo import generate
 
@@ -33,20 +32,6 @@ def on_duckdb(engines: Engines, demo_rows: Rows) -> Result:
     return engines.compute("duckdb", demo_rows, AS_OF)
 
 
-def _differences(a: Result, b: Result) -> list[tuple[str, str, Any, Any]]:
-    out = []
-    for cid in sorted(set(a) | set(b)):
-        ra, rb = a.get(cid, {}), b.get(cid, {})
-        for name in ra.keys() | rb.keys():
-            x, y = ra.get(name), rb.get(name)
-            if isinstance(x, float) and isinstance(y, float):
-                if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9):
-                    out.append((cid, name, x, y))
-            elif x != y:
-                out.append((cid, name, x, y))
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["postgres", "spark"])
 def test_demo_company_signals_equal_duckdb(
@@ -61,7 +46,7 @@ def test_demo_company_signals_equal_duckdb(
             1 for r in demo_rows["customers"] if r["customer_since"] and r["customer_since"] > AS_OF
         )
     )
-    diff = _differences(on_duckdb, other)
+    diff = differences(on_duckdb, other)
     assert not diff, f"{len(diff)} values differ from DuckDB on {engine}, e.g. {diff[:5]}"
     # the comparison means something only if the families had data
     covered = sum(r["families_covered"] for r in on_duckdb.values())
@@ -89,4 +74,4 @@ def test_the_spark_guide_in_the_docs_runs(
     exec(snippet.replace("date(2025, 6, 30)", "date(2025, 3, 31)"), namespace)
     table = namespace["table"]
     got = {row["customer_id"]: row for row in table.to_pylist()}
-    assert not _differences(on_duckdb, got)
+    assert not differences(on_duckdb, got)
