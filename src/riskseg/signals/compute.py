@@ -39,6 +39,7 @@ from riskseg.signals.registry import FAMILY_ORDER, REGISTRY, family_signals, get
 from riskseg.store.store import Store
 
 #: family name -> module with ``build(ctx)`` (engine side) and optionally ``finish(t, ctx)``
+#: (expressions over the joined table) or ``finish_table(t, ctx)`` (a new table)
 MODULES: dict[str, ModuleType] = {
     "payment": payment,
     "value": value,
@@ -216,6 +217,12 @@ def _assemble(
         )
         if finish is not None:
             t = t.mutate(**finish(t, ctx))
+        # a finish step that needs more than expressions over t (a group-by and a join)
+        finish_table: Callable[[ir.Table, Context], ir.Table] | None = getattr(
+            module, "finish_table", None
+        )
+        if finish_table is not None:
+            t = finish_table(t, ctx)
     coverage = {f"coverage_{f}": t[f"_has_{f}"].fill_null(False) for f in COVERED_FAMILIES}
     t = t.mutate(**coverage)
     t = t.mutate(
