@@ -195,7 +195,8 @@ declare(
     inputs=REV,
     meaning="How much order sizes swing: spread of order values over their mean, last 12 months.",
     null_when="fewer than 2 orders in the window",
-    formula="sample stddev(order revenue) / mean(order revenue), orders in the window",
+    formula="sample stddev / mean of order revenue, an order being its purchase lines in "
+    "the window summed by order_id",
 )
 declare(
     "return_share_12m",
