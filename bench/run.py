@@ -498,12 +498,17 @@ def render_section(record: dict[str, Any], runs: Sequence[Measured]) -> str:
     return "\n".join(lines)
 
 
-def update_docs(path: Path, section: str) -> None:
-    """Replace the ``bench:import`` section of ``path`` (append it if absent); keep the rest."""
+def update_docs(
+    path: Path, section: str, mark_begin: str = MARK_BEGIN, mark_end: str = MARK_END
+) -> None:
+    """Replace the section between the markers (``bench:import`` by default) of ``path``.
+
+    The section is appended when the markers are absent; the rest of the file is kept.
+    """
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = text.find(MARK_BEGIN), text.find(MARK_END)
+    begin, end = text.find(mark_begin), text.find(mark_end)
     if begin != -1 and end > begin:
-        text = text[:begin] + section + text[end + len(MARK_END) :]
+        text = text[:begin] + section + text[end + len(mark_end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

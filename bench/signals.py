@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 # bench/run.py (the import benchmark): child measurement and machine facts. This file is run as
 # a script, so bench/ is on sys.path.
-from run import machine, warm_page_cache
+from run import machine, update_docs, warm_page_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -954,17 +954,6 @@ def render_section(demo: dict[str, Any] | None, rfm: dict[str, Any] | None) -> s
     return "\n".join(lines)
 
 
-def update_docs(path: Path, section: str) -> None:
-    """Replace the ``bench:signals`` section of ``path`` (append it if absent); keep the rest."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = text.find(MARK_BEGIN), text.find(MARK_END)
-    if begin != -1 and end > begin:
-        text = text[:begin] + section + text[end + len(MARK_END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def _record_path(part: str, size: int) -> Path:
     return OUT / f"signals-{part}-{size}.json"
 
@@ -1060,7 +1049,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             records.get("demo") or _load_record("demo", args.customers),
             records.get("rfm") or _load_record("rfm", args.rows),
         )
-        update_docs(docs, section)
+        update_docs(docs, section, MARK_BEGIN, MARK_END)
         print(f"wrote {_rel(docs)}")
     elif records:
         print(f"{_rel(DOCS)} not updated: it documents the default sizes (or give --docs)")
