@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 # bench/run.py (the import benchmark): child measurement and machine facts. This file is run as
 # a script, so bench/ is on sys.path.
-from run import machine, update_docs, warm_page_cache
+from run import _count, machine, update_docs, warm_page_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -966,13 +966,6 @@ def _load_record(part: str, size: int) -> dict[str, Any] | None:
 
 
 # ------------------------------------------------------------------------------------- main
-
-
-def _count(value: str) -> int:
-    n = int(float(value.replace("_", "")))
-    if n <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return n
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

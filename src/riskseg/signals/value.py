@@ -394,7 +394,7 @@ def finish_table(t: ir.Table, ctx: Context) -> ir.Table:
     """``t`` with the portfolio-wide value signals: ABC class and revenue share.
 
     The ranking runs on two columns and is joined back, so the window does not carry every
-    signal through its sort (the whole finish step, 200k customers: 1.39 s -> 1.29 s).
+    signal through its sort (the finish step in docs/benchmarks.md, `make bench-signals`).
     """
     n = t.select(_cid=t.customer_id, _rev=t.revenue_12m)
     positive = ibis.ifelse(n._rev > 0, n._rev, 0.0)
