@@ -34,3 +34,7 @@ class AmbiguousDateFormat(FileRejected):
 
 class StoreError(RisksegError):
     """The store cannot be opened or is of an unknown schema version."""
+
+
+class NotFittedError(RisksegError, ValueError, AttributeError):
+    """A model was asked to predict (or be saved) before it was fitted."""
