@@ -70,10 +70,13 @@ def _line(node: Any, loc: tuple[Any, ...]) -> int:
                     child = v
                     line = int(k.start_mark.line) + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if 0 <= key < len(node.value):
-                child = node.value[key]
-                line = int(child.start_mark.line) + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(key, int)
+            and 0 <= key < len(node.value)
+        ):
+            child = node.value[key]
+            line = int(child.start_mark.line) + 1
         if child is None:
             break
         node = child

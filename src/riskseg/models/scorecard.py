@@ -106,6 +106,9 @@ class RiskSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     families: dict[str, Family]
+    #: how much a weight grows with its points (0: plain weighted mean; 3: a weight at 100
+    #: points counts 4 times), so one bad area is not averaged away by many good ones
+    emphasis: float = Field(default=3.0, ge=0, le=10)
     signals: list[BinnedRule] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -227,7 +230,9 @@ class Scorecard(Model):
         self.settings_ = ScorecardSettings.model_validate(state["settings_"])
         self.value_quantiles_ = {k: list(v) for k, v in state["value_quantiles_"].items()}
 
-    def score(self, signals: pa.Table, *, prospect: NDArray[np.bool_] | None = None) -> ScorecardResult:
+    def score(
+        self, signals: pa.Table, *, prospect: NDArray[np.bool_] | None = None
+    ) -> ScorecardResult:
         """Risk, value and prospect scores with their reasons for every row of ``signals``."""
         self.check_fitted()
         n = signals.num_rows
@@ -253,14 +258,17 @@ class Scorecard(Model):
         fams = self.settings_.risk.families
         values = np.column_stack([signal_values(signals, r.signal) for r in rules])
         points = np.column_stack([r.points(values[:, j]) for j, r in enumerate(rules)])
-        rule_w = np.array([r.weight for r in rules])
+        emphasis = self.settings_.risk.emphasis
+        rule_w = np.array([r.weight for r in rules]) * (
+            1.0 + emphasis * np.nan_to_num(points) / 100
+        )
         # within-family share of each rule, over the rules that have data
         share = np.zeros_like(points)
         subs: dict[str, Array] = {}
         fam_sub = []
         for name in fams:
             cols = np.array([r.family == name for r in rules])
-            w = np.where(np.isnan(points[:, cols]), 0.0, rule_w[cols])
+            w = np.where(np.isnan(points[:, cols]), 0.0, rule_w[:, cols])
             total = w.sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 part = w / total[:, None]
@@ -270,6 +278,7 @@ class Scorecard(Model):
             fam_sub.append(sub)
         sub_matrix = np.column_stack(fam_sub)
         fam_w = np.array([f.weight for f in fams.values()])
+        fam_w = fam_w * (1.0 + emphasis * np.nan_to_num(sub_matrix) / 100)
         w = np.where(np.isnan(sub_matrix), 0.0, fam_w)
         total = w.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -278,8 +287,10 @@ class Scorecard(Model):
         fam_index = {name: i for i, name in enumerate(fams)}
         rule_fam_share = np.column_stack([fam_share[:, fam_index[str(r.family)]] for r in rules])
         contrib = np.nan_to_num(rule_fam_share * share * points)
-        return risk, subs, Reasons(
-            values, contrib, [r.reason for r in rules], unit="points", sign="+"
+        return (
+            risk,
+            subs,
+            Reasons(values, contrib, [r.reason for r in rules], unit="points", sign="+"),
         )
 
     # -- value -------------------------------------------------------------------------------
@@ -331,8 +342,10 @@ class Scorecard(Model):
             for pr, rj, rep in zip(is_prospect, reject, has_report, strict=True)
         ]
         contrib = np.nan_to_num(share * points)
-        return score, decision, Reasons(
-            values, contrib, [r.reason for r in rules], unit="points", sign="+"
+        return (
+            score,
+            decision,
+            Reasons(values, contrib, [r.reason for r in rules], unit="points", sign="+"),
         )
 
 
