@@ -610,6 +610,10 @@ def mapping_suggest(
         print(text, end="")
 
 
+# `riskseg run` and `riskseg backtest` live in their own module; importing it registers them
+from riskseg import cli_run  # noqa: E402, F401
+
+
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit 2, never a traceback."""
     try:

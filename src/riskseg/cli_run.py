@@ -1,0 +1,172 @@
+"""``riskseg run`` and ``riskseg backtest``: thin commands over :mod:`riskseg.pipeline`.
+
+Registered on :data:`riskseg.cli.app` when ``riskseg.cli`` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table as RichTable
+
+from riskseg.cli import DbOption, _open, _parse_day, _print_import, _progress, app, err, out
+
+
+@app.command()
+def run(
+    data_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Import this folder of exports first (as `riskseg import`).", show_default=False
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Score as of this day (YYYY-MM-DD); default today.", show_default=False
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for customers_scored.csv and models/.")
+    ] = Path("riskseg-out"),
+    scorecard: Annotated[
+        Path | None,
+        typer.Option(
+            "--scorecard",
+            help="Your scorecard YAML (default: the shipped one).",
+            show_default=False,
+        ),
+    ] = None,
+    no_models: Annotated[
+        bool, typer.Option("--no-models", help="Scorecard only: no churn, payment or CLV models.")
+    ] = False,
+    no_backtest: Annotated[
+        bool,
+        typer.Option("--no-backtest", help="Skip the backtest (its metrics go into the models)."),
+    ] = False,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Score every customer: risk and value scores, churn and payment risk, CLV, reasons.
+
+    Computes the signals as of the date, scores every customer on the scorecard, learns the
+    churn and late-payment models from your own history when there is enough of it (else the
+    scorecard stands in and the output says so), fits CLV, backtests the models, and writes
+    customers_scored.csv and the models (JSON) into --out.
+
+    Examples:
+
+      riskseg run --db demo.duckdb --as-of 2025-12-31 --out run-2025-12
+
+      riskseg run exports/ --as-of 2025-12-31 --out run-2025-12 --no-backtest
+
+      riskseg run --db demo.duckdb --as-of 2025-12-31 --no-models --scorecard my-scorecard.yaml
+    """
+    from riskseg.pipeline import run as run_pipeline
+
+    day = _parse_day(as_of)
+    with _open(db) as store:
+        if data_dir is not None:
+            from riskseg.ingest.importer import import_path
+
+            with _progress(enabled=not as_json) as hook:
+                report = import_path(store, data_dir, progress=hook)
+            if not as_json:
+                _print_import(report)
+            if report.exit_code:
+                raise typer.Exit(report.exit_code)
+        with err.status("Scoring...") as status:
+
+            def hook(step: str) -> None:
+                status.update(f"Scoring: {step}...")
+
+            result = run_pipeline(
+                store,
+                as_of=day,
+                out_dir=out_dir,
+                scorecard=str(scorecard) if scorecard else None,
+                models=not no_models,
+                backtest=not (no_models or no_backtest),
+                progress=hook,
+            )
+    summary = result.summary()
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    _print_run(summary)
+
+
+def _print_run(summary: dict[str, Any]) -> None:
+    out.print(
+        f"Scored {summary['customers']:,} customers and {summary['prospects']:,} prospects "
+        f"as of {summary['as_of']} (data {summary['fingerprint']})"
+    )
+    table = RichTable(title="Risk score bands (customers)", title_justify="left")
+    for col in ("band", "customers", "revenue 12m", "mean churn", "mean payment risk"):
+        table.add_column(col, justify="left" if col == "band" else "right")
+    for band in summary["bands"]:
+        table.add_row(
+            band["band"],
+            f"{band['customers']:,}",
+            f"{band['revenue_12m']:,.0f}",
+            _pct(band["churn_probability"]),
+            _pct(band["payment_risk"]),
+        )
+    out.print(table)
+    for name, basis in summary["basis"].items():
+        out.print(f"{name}: {basis}")
+    for name, metrics in summary["backtest"].items():
+        out.print(f"backtest {name}: {metrics}")
+    for note in summary["notes"]:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+    for name, path in summary["files"].items():
+        out.print(f"{name}: {path}")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+@app.command()
+def backtest(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Last day whose data counts (YYYY-MM-DD); default today. The test cut-off "
+            "is the latest one whose outcome is known by then.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """How right the churn and late-payment models would have been, beside simple baselines.
+
+    Trains each model on the cut-offs before the latest fully observed one, scores that
+    cut-off, and compares with what happened: AUC, PR-AUC, top-decile lift, Brier score and a
+    calibration table, beside recency-only and logistic-regression-on-RFM baselines for churn
+    and past lateness for late payment.
+
+    Examples:
+
+      riskseg backtest --db demo.duckdb --as-of 2025-12-31
+
+      riskseg backtest --db demo.duckdb --as-of 2025-12-31 --json
+    """
+    from riskseg.models.backtest import backtest as run_backtest
+
+    day = _parse_day(as_of)
+    with _open(db) as store, err.status("Backtesting...") as status:
+
+        def hook(target: str) -> None:
+            status.update(f"Backtesting: {target.replace('_', ' ')}...")
+
+        report = run_backtest(store, as_of=day, progress=hook)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report.format_text())

@@ -1,0 +1,334 @@
+"""The main job: signals -> scores -> ``customers_scored``, as of a date, with its models saved.
+
+``riskseg run`` and every other edge call :func:`run`. It computes the signals once, scores
+every customer on the scorecard, learns the churn and late-payment models from the store's
+own history when there is enough of it (multi-slicing, see :mod:`riskseg.models.classifier`),
+fits CLV, and writes ``customers_scored.csv`` plus the models (JSON, with ``as_of``, data
+fingerprint, version and training figures) into the output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from riskseg.contract import TABLES
+from riskseg.errors import InputError
+from riskseg.models.backtest import BacktestReport, TargetBacktest
+from riskseg.models.base import Model, ModelMeta, save_model
+from riskseg.models.reasons import Reasons, generic_phrase, signal_values
+from riskseg.models.scorecard import Scorecard
+from riskseg.models.scores import Probability, scored_table
+from riskseg.store.store import Store, quote_ident
+
+Progress = Callable[[str], None]
+
+#: churn is predicted for customers that bought within this many days (as it is trained)
+CHURN_ACTIVE_DAYS = 365
+
+#: risk score bands of the run summary: (name, lowest score)
+RISK_BANDS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 30.0), ("high", 60.0))
+
+
+@dataclass
+class RunResult:
+    """What a run produced; ``files`` are the paths written."""
+
+    as_of: date
+    fingerprint: str
+    scored: pa.Table
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
+    #: model name -> where its probabilities come from ("model: ..." or "scorecard: ...")
+    basis: dict[str, str] = field(default_factory=dict)
+    backtest: BacktestReport | None = None
+    revenue_12m: NDArray[np.float64] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by risk band, where each probability comes from, backtest AUCs, files."""
+        t = self.scored
+        status = t.column("status").to_pylist() if t.num_rows else []
+        customer = np.array([s != "prospect" for s in status], dtype=bool)
+        risk = _np(t, "risk_score")
+        revenue = self.revenue_12m if self.revenue_12m is not None else np.zeros(t.num_rows)
+        bands = []
+        edges = [low for _, low in RISK_BANDS[1:]] + [np.inf]
+        for (name, low), high in zip(RISK_BANDS, edges, strict=True):
+            rows = customer & (risk >= low) & (risk < high)
+            bands.append(
+                {
+                    "band": f"{name} ({low:.0f}-{min(high, 100):.0f})",
+                    "customers": int(rows.sum()),
+                    "revenue_12m": float(np.nansum(revenue[rows])),
+                    "churn_probability": _mean(_np(t, "churn_probability")[rows]),
+                    "payment_risk": _mean(_np(t, "payment_risk")[rows]),
+                }
+            )
+        unscored = customer & np.isnan(risk)
+        if unscored.any():
+            bands.append(
+                {
+                    "band": "no data to score",
+                    "customers": int(unscored.sum()),
+                    "revenue_12m": float(np.nansum(revenue[unscored])),
+                    "churn_probability": None,
+                    "payment_risk": None,
+                }
+            )
+        backtest: dict[str, str] = {}
+        if self.backtest is not None:
+            for r in self.backtest.results:
+                backtest[r.target] = _auc_line(r)
+        return {
+            "as_of": self.as_of.isoformat(),
+            "fingerprint": self.fingerprint,
+            "customers": int(customer.sum()),
+            "prospects": int((~customer).sum()),
+            "bands": bands,
+            "basis": dict(self.basis),
+            "backtest": backtest,
+            "notes": list(self.notes),
+            "files": {k: str(v) for k, v in self.files.items()},
+        }
+
+
+def _np(table: pa.Table, name: str) -> NDArray[np.float64]:
+    return signal_values(table, name)
+
+
+def _mean(values: NDArray[np.float64]) -> float | None:
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if known.size else None
+
+
+def _auc_line(r: TargetBacktest) -> str:
+    if r.model is None:
+        return f"no model ({r.fallback})"
+    parts = [f"AUC {r.model.auc:.3f}"]
+    parts += [f"{name} {m.auc:.3f}" for name, m in r.baselines.items()]
+    return ", ".join(parts) + f" (test cut-off {r.test_cutoff}, {r.n_test:,} customers)"
+
+
+def data_fingerprint(store: Store) -> str:
+    """A short hash of every contract table's rows (order-independent): same data, same hash."""
+    digest = hashlib.sha256()
+    for name in TABLES:
+        ident = quote_ident(name)
+        count, xor = store.con.execute(
+            f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {ident} AS t"
+        ).fetchall()[0]
+        digest.update(f"{name}:{count}:{xor};".encode())
+    return digest.hexdigest()[:16]
+
+
+def run(
+    store: Store,
+    *,
+    as_of: date,
+    out_dir: str | Path | None = None,
+    scorecard: str | None = None,
+    models: bool = True,
+    backtest: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Score every customer as of ``as_of``; write the results when ``out_dir`` is given.
+
+    Parameters
+    ----------
+    store
+        The riskseg store (imported data).
+    as_of
+        Nothing after this day is used, for signals, training labels or scores.
+    out_dir
+        Folder for ``customers_scored.csv`` and ``models/*.json``; ``None`` writes nothing.
+    scorecard
+        A scorecard YAML file; default the shipped one.
+    models
+        Learn churn, late-payment and CLV models (``False``: the scorecard only).
+    backtest
+        Backtest the churn and late-payment models (:func:`riskseg.models.backtest.backtest`)
+        and save the metrics with them.
+    progress
+        Called with a short description before each step.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from riskseg import Store
+    >>> with Store(":memory:") as store:
+    ...     result = run(store, as_of=date(2025, 6, 30))
+    >>> result.scored.num_rows, result.notes[0]
+    (0, 'no customers in the store as of 2025-06-30')
+    """
+    from riskseg.models.slices import signal_cache
+    from riskseg.signals import compute_signals
+
+    say = progress or (lambda _step: None)
+    say("signals")
+    cache = signal_cache(store)
+    signals = cache(as_of) if models else compute_signals(store, as_of=as_of)
+    fingerprint = data_fingerprint(store)
+    result = RunResult(as_of, fingerprint, pa.table({}))
+    result.revenue_12m = signal_values(signals, "revenue_12m")
+    status = _status(store, signals)
+    prospect = np.array([s == "prospect" for s in status], dtype=bool)
+    n = signals.num_rows
+    if n == 0:
+        result.notes.append(f"no customers in the store as of {as_of}")
+
+    say("scorecard")
+    card_model = Scorecard(scorecard).fit(signals.filter(pa.array(~prospect)))
+    card = card_model.score(signals, prospect=prospect)
+    result.models["scorecard"] = card_model
+
+    churn = Probability.absent(n, "scorecard: models switched off")
+    payment = Probability.absent(n, "scorecard: models switched off")
+    clv = None
+    if models and n:
+        say("churn model")
+        churn = _probability(store, "churn", as_of, cache, signals, prospect, result)
+        say("late-payment model")
+        payment = _probability(store, "late_payment", as_of, cache, signals, prospect, result)
+        say("customer lifetime value")
+        clv = _clv(signals, prospect, result)
+        if backtest:
+            from riskseg.models.backtest import backtest as run_backtest
+
+            say("backtest")
+            result.backtest = run_backtest(store, as_of=as_of)
+    result.basis = {"churn": churn.basis, "payment_risk": payment.basis}
+
+    result.scored = scored_table(
+        signals, as_of=as_of, status=status, card=card, churn=churn, payment=payment, clv=clv
+    )
+    if out_dir is not None:
+        say("writing")
+        _write(result, Path(out_dir))
+    return result
+
+
+def _status(store: Store, signals: pa.Table) -> list[str | None]:
+    rows = store.con.execute("SELECT customer_id, lower(status) FROM customers").fetchall()
+    by_id = dict(rows)
+    return [by_id.get(cid) for cid in signals.column("customer_id").to_pylist()]
+
+
+def _probability(
+    store: Store,
+    target: str,
+    as_of: date,
+    cache: Callable[[date], pa.Table],
+    signals: pa.Table,
+    prospect: NDArray[np.bool_],
+    result: RunResult,
+) -> Probability:
+    from riskseg.models.classifier import RiskClassifier
+
+    model = RiskClassifier(target).fit(store, as_of=as_of, signals=cache)
+    n = signals.num_rows
+    if model.fallback_:
+        result.notes.append(f"{target.replace('_', '-')} model: {model.fallback_}")
+        return Probability.absent(n, f"scorecard: {model.fallback_}")
+    result.models[target] = model
+    if target == "churn":
+        recency = signal_values(signals, "days_since_last_order")
+        active = recency <= CHURN_ACTIVE_DAYS
+        inactive_why = f"not scored: no purchase in the last {CHURN_ACTIVE_DAYS} days"
+    else:
+        active = signal_values(signals, "invoices_12m") > 0
+        inactive_why = "not scored: no invoices in the last 12 months"
+    scored = ~prospect & active
+    unscored: list[str | None] = [
+        None if ok else "not scored: prospect" if pr else inactive_why
+        for ok, pr in zip(scored, prospect, strict=True)
+    ]
+    proba = np.where(scored, model.predict_proba(signals), np.nan)
+    contrib = model.contributions(signals)
+    basis = (
+        f"model: LightGBM on {model.n_rows_:,} customer-cut-offs, "
+        f"{model.n_events_:,} events, {len(model.cutoffs_)} cut-offs"
+    )
+    reasons = _model_reasons(contrib, model.feature_names_, signals, proba)
+    return Probability(proba, basis, reasons, unscored)
+
+
+def _model_reasons(
+    contrib: pa.Table, features: list[str], signals: pa.Table, proba: NDArray[np.float64]
+) -> Reasons:
+    """Log-odds contributions in percentage points of probability, worded as the scorecard does.
+
+    The secant slope of the logistic curve between the base rate and the customer's
+    probability turns log-odds into points that add up exactly to (probability - base rate).
+    """
+    logodds = np.column_stack([contrib.column(f).to_numpy() for f in features])
+    base = contrib.column("intercept").to_numpy()
+    total = logodds.sum(axis=1)
+    p0 = 1.0 / (1.0 + np.exp(-base))
+    p = 1.0 / (1.0 + np.exp(-(base + total)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(np.abs(total) > 1e-9, (p - p0) / total, p * (1 - p))
+    points = 100.0 * logodds * slope[:, None]
+    points[np.isnan(proba)] = 0.0
+    values = np.column_stack([signal_values(signals, f) for f in features])
+    words = _words()
+    templates = [words.get(f, generic_phrase(f)) for f in features]
+    return Reasons(values, points, templates, unit="pp", sign="+")
+
+
+def _words() -> dict[str, str]:
+    """The scorecard's wording of each signal, so a model's reason reads like a scorecard's."""
+    from riskseg.models.scorecard import load_scorecard_settings
+
+    settings = load_scorecard_settings()
+    words = {r.signal: r.reason for r in settings.risk.signals}
+    words.update({r.signal: r.reason for r in settings.value.signals})
+    return words
+
+
+def _clv(signals: pa.Table, prospect: NDArray[np.bool_], result: RunResult) -> pa.Table | None:
+    from riskseg.models.clv import lifetime_value
+
+    try:
+        value = lifetime_value(signals.filter(pa.array(~prospect)))
+    except InputError as exc:
+        result.notes.append(f"CLV: {exc}")
+        return None
+    result.models["bgnbd"] = value.transaction_model
+    result.models["gamma_gamma"] = value.gamma_gamma
+    table: pa.Table = value.table
+    return table
+
+
+def _write(result: RunResult, out: Path) -> None:
+    from riskseg.exports import to_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "customers_scored.csv"
+    to_csv(result.scored, path)
+    result.files["customers_scored"] = path
+    tests = {r.target: r for r in result.backtest.results} if result.backtest else {}
+    for name, model in result.models.items():
+        metrics = _training_figures(model)
+        if name in tests:
+            metrics["backtest"] = tests[name].to_dict()
+        meta = ModelMeta(as_of=result.as_of, fingerprint=result.fingerprint, metrics=metrics)
+        result.files[f"model:{name}"] = save_model(
+            model, out / "models" / f"{name}.json", meta=meta
+        )
+
+
+def _training_figures(model: Model) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    for attr in ("n_rows_", "n_events_", "log_likelihood_", "n_customers_", "metrics_"):
+        if hasattr(model, attr):
+            figures[attr.rstrip("_")] = getattr(model, attr)
+    return figures
