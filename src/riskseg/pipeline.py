@@ -237,7 +237,8 @@ def _probability(
     n = signals.num_rows
     if model.fallback_:
         result.notes.append(f"{target.replace('_', '-')} model: {model.fallback_}")
-        return Probability.absent(n, f"scorecard: {model.fallback_}")
+        why: list[str | None] = ["not scored: prospect" if p else None for p in prospect]
+        return Probability(np.full(n, np.nan), model.fallback_, None, why)
     result.models[target] = model
     if target == "churn":
         recency = signal_values(signals, "days_since_last_order")
