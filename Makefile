@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 DEMO_DB ?= riskseg.duckdb
 DEMO_CUSTOMERS ?= 2000
+DEMO_OUT ?= demo-out
+# the demo company's history ends on 2025-12-31
+DEMO_AS_OF ?= 2025-12-31
 
-.PHONY: demo test test-fast bench bench-signals lint clean install
+.PHONY: demo test test-fast bench bench-signals bench-clv lint clean install
 
 install: $(STAMP)
 
@@ -20,6 +23,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/riskseg demo --customers $(DEMO_CUSTOMERS) --out $(DEMO_DIR) --db $(DEMO_DB)
 	$(BIN)/riskseg status --db $(DEMO_DB)
+	$(BIN)/riskseg run --db $(DEMO_DB) --as-of $(DEMO_AS_OF) --out $(DEMO_OUT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
@@ -37,10 +41,16 @@ BENCH_ARGS ?=
 bench-signals: $(STAMP)
 	$(BIN)/python bench/signals.py $(BENCH_ARGS)
 
+# BG/NBD + Gamma-Gamma on 1M simulated customers (target <= 30 s, <= 2 GB) against lifetimes and
+# pymc-marketing (bench/.venv-ref, made on first use). About 2 minutes; CLV_ARGS=--customers N.
+CLV_ARGS ?=
+bench-clv: $(STAMP)
+	$(BIN)/python bench/clv.py $(CLV_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DB) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DB) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -92,6 +92,9 @@ def test_help_explains_every_command() -> None:
         ["demo", "--help"],
         ["mapping", "suggest", "--help"],
         ["signals", "--help"],
+        ["scorecard", "--help"],
+        ["run", "--help"],
+        ["backtest", "--help"],
     ):
         result = subprocess.run(
             [RISKSEG, *args],

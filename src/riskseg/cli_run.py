@@ -16,6 +16,49 @@ from riskseg.cli import DbOption, _open, _parse_day, _print_import, _progress, a
 
 
 @app.command()
+def scorecard(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the shipped scorecard here to edit it."),
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="Validate a scorecard file and list its weights."),
+    ] = None,
+) -> None:
+    """The scorecard behind the risk and value scores: weights, bins and reason wording.
+
+    Without options it prints the shipped scorecard. Write it to a file, change weights and
+    bins, check it, and pass it to `riskseg run --scorecard`. Errors name the key and line.
+
+    Examples:
+
+      riskseg scorecard -o my-scorecard.yaml
+
+      riskseg scorecard --check my-scorecard.yaml
+    """
+    from riskseg.models.scorecard import default_scorecard_path, load_scorecard_settings
+
+    shipped = default_scorecard_path().read_text(encoding="utf-8")
+    if check is not None:
+        settings = load_scorecard_settings(check)
+        table = RichTable(title=f"{check}: valid", title_justify="left")
+        for col in ("family", "weight", "signals"):
+            table.add_column(col, justify="right" if col == "weight" else "left")
+        for name, fam in settings.risk.families.items():
+            names = [r.signal for r in settings.risk.signals if r.family == name]
+            table.add_row(fam.label, f"{fam.weight:g}", ", ".join(names))
+        out.print(table)
+        out.print(f"value score: {', '.join(r.signal for r in settings.value.signals)}")
+        return
+    if output is not None:
+        output.write_text(shipped, encoding="utf-8")
+        err.print(f"Scorecard written to {output}; check it with riskseg scorecard --check")
+        return
+    print(shipped, end="")
+
+
+@app.command()
 def run(
     data_dir: Annotated[
         Path | None,
@@ -61,7 +104,7 @@ def run(
 
       riskseg run --db demo.duckdb --as-of 2025-12-31 --out run-2025-12
 
-      riskseg run exports/ --as-of 2025-12-31 --out run-2025-12 --no-backtest
+      riskseg run docs/examples/exports --db small.duckdb --as-of 2025-06-30 --out run-small
 
       riskseg run --db demo.duckdb --as-of 2025-12-31 --no-models --scorecard my-scorecard.yaml
     """

@@ -157,6 +157,21 @@ def save_model(model: Model, path: str | os.PathLike[str], *, meta: ModelMeta) -
     return target
 
 
+#: the modules that define models; importing them fills :data:`MODEL_CLASSES`
+MODEL_MODULES: tuple[str, ...] = (
+    "riskseg.models.scorecard",
+    "riskseg.models.classifier",
+    "riskseg.models.clv",
+)
+
+
+def _import_models() -> None:
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
 def load_model(path: str | os.PathLike[str]) -> tuple[Model, ModelMeta]:
     """Read a model written by :func:`save_model`; returns the fitted model and its metadata."""
     source = Path(path)
@@ -169,6 +184,7 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Model, ModelMeta]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(f"{source}: not a riskseg model file (expected format {FORMAT!r})")
     name = doc.get("model")
+    _import_models()
     cls = MODEL_CLASSES.get(str(name))
     if cls is None:
         raise InputError(
