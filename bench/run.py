@@ -287,6 +287,29 @@ class BenchError(Exception):
     """The import failed or its counts do not add up; the benchmark has no valid result."""
 
 
+def run_json_worker(
+    script: str | Path, name: str, params: dict[str, Any], python: str | None = None
+) -> dict[str, Any]:
+    """Run ``script --worker NAME --params JSON`` in a child; its last JSON line plus its cost.
+
+    The benchmarks of the other families (bench/scores.py, bench/clv.py) time each step this
+    way, so that wall time and peak RSS are that step's alone (``run_measured``).
+    """
+    argv = [python or sys.executable, str(Path(script).resolve()), "--worker", name]
+    run = run_measured([*argv, "--params", json.dumps(params)])
+    if run.returncode != 0:
+        raise BenchError(
+            f"worker {name} exited {run.returncode}\n--- stderr (tail) ---\n{run.stderr[-4000:]}"
+        )
+    try:
+        result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as e:
+        raise BenchError(
+            f"worker {name}: no JSON result ({e}); stdout:\n{run.stdout[-2000:]}"
+        ) from e
+    return result | {"wall_s": run.wall_s, "peak_rss_bytes": run.peak_rss_bytes}
+
+
 def parse_counts(run: ChildRun, table: str) -> dict[str, int]:
     """The ``{"read", "stored", "quarantined"}`` counts for ``table`` from ``--json`` output."""
     if run.returncode != 0:

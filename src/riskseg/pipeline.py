@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +28,9 @@ from riskseg.models.reasons import Reasons, generic_phrase, signal_values
 from riskseg.models.scorecard import Scorecard
 from riskseg.models.scores import Probability, scored_table
 from riskseg.store.store import Store, quote_ident
+
+if TYPE_CHECKING:
+    from riskseg.models.classifier import RiskClassifier
 
 Progress = Callable[[str], None]
 
@@ -234,13 +237,24 @@ def _probability(
     from riskseg.models.classifier import RiskClassifier
 
     model = RiskClassifier(target).fit(store, as_of=as_of, signals=cache)
-    n = signals.num_rows
     if model.fallback_:
         result.notes.append(f"{target.replace('_', '-')} model: {model.fallback_}")
         why: list[str | None] = ["not scored: prospect" if p else None for p in prospect]
-        return Probability(np.full(n, np.nan), model.fallback_, None, why)
+        return Probability(np.full(signals.num_rows, np.nan), model.fallback_, None, why)
     result.models[target] = model
-    if target == "churn":
+    return model_probability(model, signals, prospect)
+
+
+def model_probability(
+    model: RiskClassifier, signals: pa.Table, prospect: NDArray[np.bool_]
+) -> Probability:
+    """A fitted classifier's probabilities for the customers it can score, with reasons.
+
+    Churn is predicted for customers that bought in the last year (as it was trained: a
+    customer gone longer has already left), late payment for customers invoiced in the last
+    12 months; prospects get neither.
+    """
+    if model.target == "churn":
         recency = signal_values(signals, "days_since_last_order")
         active = recency <= CHURN_ACTIVE_DAYS
         inactive_why = f"not scored: no purchase in the last {CHURN_ACTIVE_DAYS} days"

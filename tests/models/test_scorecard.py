@@ -198,3 +198,30 @@ def test_not_fitted_and_round_trip(tmp_path: Path) -> None:
     assert again.risk_score.tolist() == first.risk_score.tolist()
     assert again.value_score.tolist() == first.value_score.tolist()
     assert again.risk_reasons.text(0) == first.risk_reasons.text(0)
+
+
+def test_docs_show_the_shipped_scorecard() -> None:
+    from conftest import ROOT
+    from riskseg.models.scorecard import DOCS_BEGIN, DOCS_END, markdown
+
+    page = (ROOT / "docs" / "scores.md").read_text(encoding="utf-8")
+    section = page[page.index(DOCS_BEGIN) : page.index(DOCS_END) + len(DOCS_END)]
+    assert section == markdown(), (
+        "docs/scores.md is stale: regenerate its scorecard section with "
+        "riskseg.models.scorecard.markdown()"
+    )
+
+
+@pytest.mark.slow
+def test_docs_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from conftest import ROOT
+
+    page = (ROOT / "docs" / "scores.md").read_text(encoding="utf-8")
+    [code] = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "docs/scores.md", "exec"), namespace)
+    assert (tmp_path / "demo-scores-out" / "customers_scored.csv").is_file()
+    assert namespace["row"]["reasons"] is None or "points" in namespace["row"]["reasons"]  # type: ignore[index]

@@ -366,3 +366,50 @@ def _percentile(values: Array, quantiles: Array) -> Array:
     rank = np.where(right > left, (left + right - 1) / 2.0, lo + frac)
     rank = rank * (100.0 / last)
     return np.where(np.isnan(values), np.nan, np.clip(rank, 0.0, 100.0))
+
+
+DOCS_BEGIN = "<!-- scorecard:reference -->"
+DOCS_END = "<!-- /scorecard:reference -->"
+
+
+def _bins_text(bins: list[tuple[float, float]]) -> str:
+    parts = []
+    for i, (low, pts) in enumerate(bins):
+        if low == -math.inf:
+            start = f"below {bins[i + 1][0]:g}" if i + 1 < len(bins) else "any value"
+        else:
+            start = f"from {low:g}"
+        parts.append(f"{start}: {pts:g}")
+    return "; ".join(parts)
+
+
+def markdown(settings: ScorecardSettings | None = None) -> str:
+    """The shipped scorecard as tables, for ``docs/scores.md`` (a test keeps them equal)."""
+    s = settings or load_scorecard_settings()
+    lines = [DOCS_BEGIN, "", f"Emphasis: {s.risk.emphasis:g}.", ""]
+    lines += ["| family | weight | signal | weight in family | points (value: points) |"]
+    lines += ["|---|---:|---|---:|---|"]
+    for name, fam in s.risk.families.items():
+        for rule in (r for r in s.risk.signals if r.family == name):
+            lines.append(
+                f"| {fam.label} | {fam.weight:g} | `{rule.signal}` | {rule.weight:g} | "
+                f"{_bins_text(rule.bins)} |"
+            )
+    lines += ["", "Value score (percentile in the portfolio):", ""]
+    lines += ["| signal | weight |", "|---|---:|"]
+    lines += [f"| `{r.signal}` | {r.weight:g} |" for r in s.value.signals]
+    p = s.prospects
+    lines += [
+        "",
+        "Prospects are refused at a probability of default of "
+        f"{p.reject_probability_of_default if p.reject_probability_of_default is not None else 'none'}"
+        f", {'an insolvency, ' if p.reject_insolvency else ''}"
+        f"or a pre-contract score of {p.reject_risk_score if p.reject_risk_score is not None else 'none'} "
+        "or more:",
+        "",
+        "| signal | weight | points (value: points) |",
+        "|---|---:|---|",
+    ]
+    lines += [f"| `{r.signal}` | {r.weight:g} | {_bins_text(r.bins)} |" for r in p.signals]
+    lines += ["", DOCS_END]
+    return "\n".join(lines)
