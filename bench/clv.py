@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shlex
 import sys
 import time
@@ -37,7 +36,7 @@ import pyarrow.parquet as pq
 
 # bench/run.py and bench/signals.py: child measurement, machine facts, cached data and the
 # pymc-marketing environment. This file is run as a script, so bench/ is on sys.path.
-from run import _count, machine, run_measured, update_docs
+from run import _count, machine, run_json_worker, update_docs
 
 from signals import BenchError, _cached, _gb, _make, _pf, _rel, ensure_ref_venv
 
@@ -214,26 +213,8 @@ WORKERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def run_worker(name: str, params: dict[str, Any], python: str | None = None) -> dict[str, Any]:
-    """One worker in a child process: its JSON result, wall time and peak RSS."""
-    argv = [python or sys.executable, str(Path(__file__).resolve()), "--worker", name]
-    # other work on the 2 cores shows in wall time, not in the result: say how busy they were
-    load = os.getloadavg()[0]
-    run = run_measured([*argv, "--params", json.dumps(params)])
-    if run.returncode != 0:
-        raise BenchError(
-            f"worker {name} exited {run.returncode}\n--- stderr (tail) ---\n{run.stderr[-4000:]}"
-        )
-    try:
-        result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError) as e:
-        raise BenchError(
-            f"worker {name}: no JSON result ({e}); stdout:\n{run.stdout[-2000:]}"
-        ) from e
-    return result | {
-        "wall_s": run.wall_s,
-        "peak_rss_bytes": run.peak_rss_bytes,
-        "load_before": load,
-    }
+    """One worker of this file in a child process: its JSON result, wall time and peak RSS."""
+    return run_json_worker(__file__, name, params, python)
 
 
 # ------------------------------------------------------------------------------------- data

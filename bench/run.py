@@ -284,7 +284,7 @@ def run_measured(argv: Sequence[str]) -> ChildRun:
 
 
 class BenchError(Exception):
-    """The import failed or its counts do not add up; the benchmark has no valid result."""
+    """A step failed or its results do not add up; the benchmark has no valid result."""
 
 
 def run_json_worker(

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 # bench/run.py (the import benchmark): child measurement and machine facts. This file is run as
 # a script, so bench/ is on sys.path.
-from run import _count, machine, update_docs, warm_page_cache
+from run import BenchError, _count, machine, update_docs, warm_page_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -101,10 +101,6 @@ SELECT customer_id,
 FROM days
 GROUP BY customer_id
 """
-
-
-class BenchError(Exception):
-    """A step failed or the outputs disagree; the benchmark has no valid result."""
 
 
 # ----------------------------------------------------------------------------- child workers
