@@ -13,6 +13,7 @@ import csv
 import doctest
 import json
 import warnings
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -681,3 +682,25 @@ def test_bgnbd_conditional_expectation_stays_finite_for_frequent_buyers() -> Non
     assert got[0] == pytest.approx(
         rate * float(bg.conditional_probability_alive(700, 149.0, 150.0)), rel=0.01
     )
+
+
+@pytest.mark.slow
+def test_cdnow_through_riskseg_reproduces_the_published_bgnbd_fit(shared_data: Path) -> None:
+    """Import -> signals -> lifetime_value, as a user runs it, lands on Fader, Hardie & Lee."""
+    import riskseg
+    from riskseg.models.clv import lifetime_value
+    from riskseg.signals import compute_signals
+
+    mapping = Path(__file__).resolve().parents[1] / "data" / "mappings" / "cdnow.yaml"
+    with riskseg.Store(":memory:") as store:
+        riskseg.import_path(store, mapping=mapping)
+        signals = compute_signals(store, as_of=date(1997, 9, 30))  # end of week 39
+    result = lifetime_value(signals)
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for name, value in published.items():
+        assert result.transaction_model.params_[name] == pytest.approx(value, rel=5e-3), name
+    assert result.transaction_model.log_likelihood_ == pytest.approx(-9582.4, abs=0.1)
+    # Gamma-Gamma on the 946 repeat buyers: p, q, v of Fader & Hardie's note 025
+    for name, value in {"p": 6.25, "q": 3.74, "v": 15.44}.items():
+        assert result.gamma_gamma.params_[name] == pytest.approx(value, rel=5e-3), name
+    assert result.table.num_rows == 2_357
