@@ -697,10 +697,10 @@ def test_cdnow_through_riskseg_reproduces_the_published_bgnbd_fit(shared_data: P
         signals = compute_signals(store, as_of=date(1997, 9, 30))  # end of week 39
     result = lifetime_value(signals)
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-    for name, value in published.items():
-        assert result.transaction_model.params_[name] == pytest.approx(value, rel=5e-3), name
+    for name, expected in published.items():
+        assert result.transaction_model.params_[name] == pytest.approx(expected, rel=5e-3), name
     assert result.transaction_model.log_likelihood_ == pytest.approx(-9582.4, abs=0.1)
     # Gamma-Gamma on the 946 repeat buyers: p, q, v of Fader & Hardie's note 025
-    for name, value in {"p": 6.25, "q": 3.74, "v": 15.44}.items():
-        assert result.gamma_gamma.params_[name] == pytest.approx(value, rel=5e-3), name
+    for name, expected in {"p": 6.25, "q": 3.74, "v": 15.44}.items():
+        assert result.gamma_gamma.params_[name] == pytest.approx(expected, rel=5e-3), name
     assert result.table.num_rows == 2_357
