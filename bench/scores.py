@@ -97,21 +97,20 @@ def worker_reasons(p: dict[str, Any]) -> dict[str, Any]:
     card = Scorecard().fit(signals).score(signals, prospect=prospect)
     steps["scorecard: fit and scores"] = time.perf_counter() - t
     t = time.perf_counter()
-    risk = card.risk_reasons.top(3)
-    value = card.value_reasons.top(3)
-    steps["scorecard: top 3 reasons (risk and value)"] = time.perf_counter() - t
-    counts = {"risk reasons": sum(map(len, risk)), "value reasons": sum(map(len, value))}
+    risk = card.risk_reasons.texts(3)
+    value = card.value_reasons.texts(3)
+    steps["scorecard: top 3 reasons in words (risk and value)"] = time.perf_counter() - t
+    counts = {
+        "customers with risk reasons": sum(r is not None for r in risk),
+        "with value reasons": sum(r is not None for r in value),
+    }
     for target in ("churn", "late_payment"):
         model, _ = load_model(Path(p["models"]) / f"{target}.json")
         t = time.perf_counter()
         prob = model_probability(model, signals, prospect)  # type: ignore[arg-type]
-        steps[f"{target}: probabilities and contributions"] = time.perf_counter() - t
-        t = time.perf_counter()
+        steps[f"{target}: probabilities, contributions, top 3 reasons"] = time.perf_counter() - t
         assert prob.reasons is not None
-        top = prob.reasons.top(3)
-        steps[f"{target}: top 3 reasons"] = time.perf_counter() - t
-        counts[f"{target} reasons"] = sum(map(len, top))
-        counts[f"{target} scored"] = int(np.sum(~np.isnan(prob.values)))
+        counts[f"with {target} reasons"] = sum(r is not None for r in prob.reasons)
     return {"steps": steps, "counts": counts, "rows": signals.num_rows,
             "total_s": time.perf_counter() - started}  # fmt: skip
 
@@ -136,8 +135,11 @@ def render(rec: dict[str, Any]) -> str:
     lines += [
         f"| **whole child process** (wall) | **{r['wall_s']:.1f}** |",
         "",
-        f"Peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GB. Reasons written: "
-        + ", ".join(f"{v:,} {k}" for k, v in r["counts"].items())
+        f"Peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GB. Customers with reasons: "
+        + ", ".join(
+            f"{k.removeprefix('customers with ').removeprefix('with ')} {v:,}"
+            for k, v in r["counts"].items()
+        )
         + ".",
         "",
         f"Target: reasons for 1M customers in <= {TARGET_S:.0f} s: "

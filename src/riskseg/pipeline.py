@@ -266,37 +266,36 @@ def model_probability(
         None if ok else "not scored: prospect" if pr else inactive_why
         for ok, pr in zip(scored, prospect, strict=True)
     ]
-    proba = np.where(scored, model.predict_proba(signals), np.nan)
-    contrib = model.contributions(signals)
+    proba, contrib, x = model.explain(signals)
+    proba = np.where(scored, proba, np.nan)
     basis = (
         f"model: LightGBM on {model.n_rows_:,} customer-cut-offs, "
         f"{model.n_events_:,} events, {len(model.cutoffs_)} cut-offs"
     )
-    reasons = _model_reasons(contrib, model.feature_names_, signals, proba)
-    return Probability(proba, basis, reasons, unscored)
+    reasons = _model_reasons(contrib, x, model.feature_names_)
+    return Probability(proba, basis, reasons.texts(3, mask=scored), unscored)
 
 
 def _model_reasons(
-    contrib: pa.Table, features: list[str], signals: pa.Table, proba: NDArray[np.float64]
+    contrib: NDArray[np.float64], x: NDArray[np.float64], features: list[str]
 ) -> Reasons:
     """Log-odds contributions in percentage points of probability, worded as the scorecard does.
 
     The secant slope of the logistic curve between the base rate and the customer's
     probability turns log-odds into points that add up exactly to (probability - base rate).
+    ``contrib`` (n x features + intercept) is turned into points in place.
     """
-    logodds = np.column_stack([contrib.column(f).to_numpy() for f in features])
-    base = contrib.column("intercept").to_numpy()
+    base = contrib[:, -1]
+    logodds = contrib[:, :-1]
     total = logodds.sum(axis=1)
     p0 = 1.0 / (1.0 + np.exp(-base))
     p = 1.0 / (1.0 + np.exp(-(base + total)))
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(np.abs(total) > 1e-9, (p - p0) / total, p * (1 - p))
-    points = 100.0 * logodds * slope[:, None]
-    points[np.isnan(proba)] = 0.0
-    values = np.column_stack([signal_values(signals, f) for f in features])
+    logodds *= 100.0 * slope[:, None]
     words = _words()
     templates = [words.get(f, generic_phrase(f)) for f in features]
-    return Reasons(values, points, templates, unit="pp", sign="+")
+    return Reasons(x, logodds, templates, unit="pp", sign="+")
 
 
 def _words() -> dict[str, str]:

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from riskseg.errors import InputError, RisksegError
 from riskseg.models.base import Model, register_model
+from riskseg.models.contributions import path_contributions
 from riskseg.models.labels import EVENT_NAMES, TARGETS, LabelSpec
 from riskseg.models.slices import (
     FEATURES,
@@ -307,21 +308,41 @@ class RiskClassifier(Model):
         raw = np.asarray(booster.predict(x, raw_score=True), dtype=np.float64)
         return _calibrate(self.calibrator_, raw)
 
-    def contributions(self, signals_table: Any) -> pa.Table:
-        """Each signal's push on each customer's score, in log-odds (LightGBM ``pred_contrib``).
+    def explain(
+        self, signals_table: Any, *, method: str = "path"
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Probabilities, contributions and the feature values, computed once for all three.
 
-        One row per input row: ``customer_id`` (when the input has it), one column per
-        feature and ``intercept``. With Platt calibration (the default) they are scaled by the
-        calibration slope and add up, per row, exactly to ``logit(predict_proba)``; with
-        isotonic calibration they are the booster's own log-odds (same signs and order).
+        Returns ``(proba, contrib, x)``: ``contrib`` is ``n x (features + 1)`` in log-odds (the
+        last column the intercept), laid out as LightGBM's ``pred_contrib``; ``x`` holds the
+        signal values in :attr:`feature_names_` order. With Platt calibration (the default) the
+        contributions are scaled by the calibration slope and add up, per row, exactly to
+        ``logit(proba)``; with isotonic calibration they are the booster's own log-odds (same
+        signs and order).
+
+        ``method="path"`` (default) is path attribution
+        (:func:`~riskseg.models.contributions.path_contributions`), fast enough for 1M
+        customers; ``"shap"`` is LightGBM's exact ``pred_contrib``, about 8x slower.
         """
         booster = self._booster()
-        table = as_arrow(signals_table)
-        x = feature_matrix(table, self.feature_names_)
-        contrib = np.asarray(booster.predict(x, pred_contrib=True), dtype=np.float64)
+        x = feature_matrix(as_arrow(signals_table), self.feature_names_)
+        if method == "path":
+            contrib = path_contributions(booster, x)
+        elif method == "shap":
+            contrib = np.asarray(booster.predict(x, pred_contrib=True), dtype=np.float64)
+        else:
+            raise InputError(f"method must be 'path' or 'shap', not {method!r}")
+        proba = _calibrate(self.calibrator_, contrib.sum(axis=1))
         if self.calibrator_["method"] == "sigmoid":
-            contrib = contrib * self.calibrator_["slope"]
+            contrib *= self.calibrator_["slope"]
             contrib[:, -1] += self.calibrator_["intercept"]
+        return proba, contrib, x
+
+    def contributions(self, signals_table: Any, *, method: str = "path") -> pa.Table:
+        """:meth:`explain`'s contributions as a table: ``customer_id`` (when the input has
+        it), one column per feature and ``intercept``, in log-odds."""
+        table = as_arrow(signals_table)
+        _, contrib, _ = self.explain(table, method=method)
         columns: dict[str, Any] = {}
         if "customer_id" in table.column_names:
             columns["customer_id"] = table.column("customer_id")

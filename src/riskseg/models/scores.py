@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from riskseg.models.reasons import Reasons
 from riskseg.models.scorecard import ScorecardResult
 
 Array = NDArray[np.float64]
@@ -44,7 +43,9 @@ class Probability:
 
     values: Array
     basis: str
-    reasons: Reasons | None = None
+    #: each row's top reasons, joined (None where not scored); texts, not the matrices behind
+    #: them, so that 1M customers' contributions are freed as soon as they are worded
+    reasons: list[str | None] | None = None
     #: per row, why a customer the model could score has no probability (None = scored)
     unscored: list[str | None] | None = None
 
@@ -64,14 +65,10 @@ def _float(values: Array, digits: int = 1) -> pa.Array:
     return pa.array(rounded, type=pa.float64(), from_pandas=True)
 
 
-def _texts(reasons: Reasons | None, n: int, mask: NDArray[np.bool_] | None = None) -> pa.Array:
+def _texts(reasons: list[str | None] | None, n: int) -> pa.Array:
     if reasons is None:
         return pa.nulls(n, pa.string())
-    top = reasons.top(3)
-    out = ["; ".join(r) if r else None for r in top]
-    if mask is not None:
-        out = [t if m else None for t, m in zip(out, mask, strict=True)]
-    return pa.array(out, type=pa.string())
+    return pa.array(reasons, type=pa.string())
 
 
 def scored_table(
@@ -92,11 +89,11 @@ def scored_table(
     n = signals.num_rows
     prospect = np.array([s == "prospect" for s in status], dtype=bool)
     risk = np.where(prospect, card.prospect_score, card.risk_score)
-    risk_reasons = card.risk_reasons.top(3)
-    prospect_reasons = card.prospect_reasons.top(3)
+    risk_reasons = card.risk_reasons.texts(3, mask=~prospect)
+    prospect_reasons = card.prospect_reasons.texts(3, mask=prospect)
     reasons = [
-        "; ".join(p if pr else r) or None
-        for r, p, pr in zip(risk_reasons, prospect_reasons, prospect, strict=True)
+        p if pr else r
+        for r, p, pr in zip(risk_reasons, prospect_reasons, prospect.tolist(), strict=True)
     ]
     columns: dict[str, pa.Array] = {
         "customer_id": signals.column("customer_id").combine_chunks(),
@@ -119,11 +116,11 @@ def scored_table(
     for family, sub in card.sub_scores.items():
         columns[f"risk_{family}"] = _float(np.where(prospect, np.nan, sub))
     columns["churn_basis"] = pa.array(churn.bases(), type=pa.string())
-    columns["churn_reasons"] = _texts(churn.reasons, n, ~np.isnan(churn.values))
+    columns["churn_reasons"] = _texts(churn.reasons, n)
     columns["payment_risk_basis"] = pa.array(payment.bases(), type=pa.string())
-    columns["payment_risk_reasons"] = _texts(payment.reasons, n, ~np.isnan(payment.values))
+    columns["payment_risk_reasons"] = _texts(payment.reasons, n)
     columns.update(clv_cols)
-    columns["value_reasons"] = _texts(card.value_reasons, n, ~prospect)
+    columns["value_reasons"] = _texts(card.value_reasons.texts(3, mask=~prospect), n)
     return pa.table(columns)
 
 
