@@ -145,8 +145,9 @@ def run(
 def _print_run(summary: dict[str, Any]) -> None:
     out.print(
         f"Scored {summary['customers']:,} customers and {summary['prospects']:,} prospects "
-        f"as of {summary['as_of']} (data {summary['fingerprint']})"
+        f"as of {summary['as_of']}"
     )
+    out.print(f"data fingerprint: {summary['fingerprint']}")
     table = RichTable(title="Risk score bands (customers)", title_justify="left")
     for col in ("band", "customers", "revenue 12m", "mean churn", "mean payment risk"):
         table.add_column(col, justify="left" if col == "band" else "right")
