@@ -175,10 +175,73 @@ CREATE TABLE quarantine (
 );
 """
 
+# Runs are snapshots (ARCHITECTURE.md): a run's rows are written in one transaction with its
+# ``runs`` row, so a crash leaves the previous complete run in place. ``run_customers`` keeps
+# what segment migration and the impact of actions are read from; ``actions`` is the current
+# state of each proposed action and ``action_events`` its audit trail (who, when, why).
+_V2_RUNS_AND_ACTIONS = """
+CREATE TABLE runs (
+    run_id BIGINT PRIMARY KEY,
+    as_of DATE NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    config_version VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    customers BIGINT NOT NULL,
+    actions BIGINT NOT NULL,
+    riskseg_version VARCHAR NOT NULL
+);
+CREATE TABLE run_customers (
+    run_id BIGINT NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    status VARCHAR,
+    risk_score DOUBLE,
+    value_score DOUBLE,
+    churn_probability DOUBLE,
+    payment_risk DOUBLE,
+    clv_12m DOUBLE,
+    net_clv_12m DOUBLE,
+    grid_segment VARCHAR,
+    payment_segment VARCHAR,
+    cluster VARCHAR,
+    loyalty VARCHAR,
+    abc_class VARCHAR,
+    reasons VARCHAR
+);
+CREATE TABLE actions (
+    action_id BIGINT PRIMARY KEY,
+    run_id BIGINT NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    action VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL,
+    priority INTEGER NOT NULL,
+    rule VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    due_date DATE NOT NULL,
+    parameters VARCHAR NOT NULL,
+    expected_impact DOUBLE,
+    control BOOLEAN NOT NULL,
+    status VARCHAR NOT NULL,
+    status_at TIMESTAMP NOT NULL,
+    status_by VARCHAR,
+    status_note VARCHAR
+);
+CREATE TABLE action_events (
+    action_id BIGINT NOT NULL,
+    event_at TIMESTAMP NOT NULL,
+    status_from VARCHAR,
+    status_to VARCHAR NOT NULL,
+    by_user VARCHAR,
+    note VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
     ),
+    Migration(2, "runs, their customers, actions and the actions' history", _V2_RUNS_AND_ACTIONS),
 )
 
 
