@@ -1,0 +1,1 @@
+"""The playbook: rules, hard constraints, actions and their measured impact."""
