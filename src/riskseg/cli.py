@@ -610,8 +610,8 @@ def mapping_suggest(
         print(text, end="")
 
 
-# `riskseg run` and `riskseg backtest` live in their own module; importing it registers them
-from riskseg import cli_run  # noqa: E402, F401
+# the scoring and playbook commands live in their own modules; importing them registers them
+from riskseg import cli_actions, cli_run  # noqa: E402, F401
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ from riskseg.store.store import Store, quote_ident
 
 if TYPE_CHECKING:
     from riskseg.models.classifier import RiskClassifier
+    from riskseg.runs import Migration
+    from riskseg.segments import Segments
 
 Progress = Callable[[str], None]
 
@@ -55,6 +57,11 @@ class RunResult:
     basis: dict[str, str] = field(default_factory=dict)
     backtest: BacktestReport | None = None
     revenue_12m: NDArray[np.float64] | None = None
+    #: the actions the playbook proposed (stored with ids when the run was recorded)
+    actions: pa.Table | None = None
+    segments: Segments | None = None
+    run_id: int | None = None
+    migration: Migration | None = None
 
     def summary(self) -> dict[str, Any]:
         """Counts by risk band, where each probability comes from, backtest AUCs, files."""
@@ -141,6 +148,8 @@ def run(
     scorecard: str | None = None,
     models: bool = True,
     backtest: bool = True,
+    playbook: str | None = None,
+    record: bool = True,
     progress: Progress | None = None,
 ) -> RunResult:
     """Score every customer as of ``as_of``; write the results when ``out_dir`` is given.
@@ -160,6 +169,10 @@ def run(
     backtest
         Backtest the churn and late-payment models (:func:`riskseg.models.backtest.backtest`)
         and save the metrics with them.
+    playbook
+        A playbook YAML file; default the shipped one.
+    record
+        Store the run, its customers' segments and its actions (``False``: a dry run).
     progress
         Called with a short description before each step.
 
@@ -176,6 +189,7 @@ def run(
     from riskseg.signals import compute_signals
 
     say = progress or (lambda _step: None)
+    started_at = datetime.now(UTC).replace(tzinfo=None)
     say("signals")
     cache = signal_cache(store)
     signals = cache(as_of) if models else compute_signals(store, as_of=as_of)
@@ -210,13 +224,38 @@ def run(
             result.backtest = run_backtest(store, as_of=as_of)
     result.basis = {"churn": churn.basis, "payment_risk": payment.basis}
 
-    result.scored = scored_table(
+    scored = scored_table(
         signals, as_of=as_of, status=status, card=card, churn=churn, payment=payment, clv=clv
     )
+    say("segments and playbook")
+    from riskseg.playbook.propose import segment_and_propose
+
+    proposed = segment_and_propose(
+        store,
+        signals,
+        scored,
+        as_of=as_of,
+        started_at=started_at,
+        fingerprint=fingerprint,
+        scorecard_text=_scorecard_text(scorecard),
+        playbook=playbook,
+        record=record,
+    )
+    result.scored = proposed.scored
+    result.actions = proposed.actions
+    result.segments = proposed.segments
+    result.run_id = proposed.run_id
+    result.migration = proposed.migration
     if out_dir is not None:
         say("writing")
         _write(result, Path(out_dir))
     return result
+
+
+def _scorecard_text(path: str | None) -> str:
+    from riskseg.models.scorecard import default_scorecard_path
+
+    return Path(path or default_scorecard_path()).read_text(encoding="utf-8")
 
 
 def _status(store: Store, signals: pa.Table) -> list[str | None]:
@@ -329,6 +368,10 @@ def _write(result: RunResult, out: Path) -> None:
     path = out / "customers_scored.csv"
     to_csv(result.scored, path)
     result.files["customers_scored"] = path
+    if result.actions is not None:
+        path = out / "actions.csv"
+        to_csv(_actions_export(result.actions), path)
+        result.files["actions"] = path
     tests = {r.target: r for r in result.backtest.results} if result.backtest else {}
     for name, model in result.models.items():
         metrics = _training_figures(model)
@@ -338,6 +381,31 @@ def _write(result: RunResult, out: Path) -> None:
         result.files[f"model:{name}"] = save_model(
             model, out / "models" / f"{name}.json", meta=meta
         )
+
+
+#: actions.csv: the data contract's columns first, then what a person acting needs
+ACTION_EXPORT: tuple[str, ...] = (
+    "customer_id",
+    "as_of",
+    "action",
+    "owner",
+    "priority",
+    "reason",
+    "due_date",
+    "status",
+    "action_id",
+    "expected_impact",
+    "rule",
+    "parameters",
+)
+
+
+def _actions_export(actions: pa.Table) -> pa.Table:
+    """The actions to carry out: control-group actions are measured, not done, so left out."""
+    import pyarrow.compute as pc
+
+    todo = actions.filter(pc.invert(actions.column("control")))
+    return todo.select([c for c in ACTION_EXPORT if c in todo.column_names])
 
 
 def _training_figures(model: Model) -> dict[str, object]:

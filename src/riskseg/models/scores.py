@@ -23,6 +23,7 @@ Array = NDArray[np.float64]
 CONTRACT_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "as_of",
+    "segment",
     "risk_score",
     "value_score",
     "churn_probability",
@@ -98,6 +99,8 @@ def scored_table(
     columns: dict[str, pa.Array] = {
         "customer_id": signals.column("customer_id").combine_chunks(),
         "as_of": pa.array([as_of] * n, type=pa.date32()),
+        # the value x risk cell, filled in by the segments (riskseg.playbook.propose)
+        "segment": pa.nulls(n, pa.string()),
         "risk_score": _float(risk),
         "value_score": _float(np.where(prospect, np.nan, card.value_score)),
         "churn_probability": _float(churn.values, 4),

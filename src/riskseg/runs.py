@@ -1,0 +1,104 @@
+"""The history of runs: which customers moved between segments, and who got worse.
+
+Each run stores its customers' segments (``run_customers``), so migration is a comparison of a
+run with the run before it (the latest earlier ``as_of``): a transition table of the value x
+risk grid (how many customers went from each cell to each cell) and the list of customers
+that moved to a worse cell, with their scores and reasons, for the monthly review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from riskseg.store.store import Store
+
+_VALUE = {"high": 0, "mid": 1, "low": 2}
+_RISK = {"low": 0, "medium": 1, "high": 2}
+
+
+def badness(cell: str | None) -> int | None:
+    """How bad a grid cell is: risk first, then value (``high_value_low_risk`` = 0).
+
+    >>> badness("high_value_low_risk"), badness("low_value_high_risk"), badness("prospect")
+    (0, 8, None)
+    """
+    if not cell or "_value_" not in cell:
+        return None
+    value, _, risk = cell.removesuffix("_risk").partition("_value_")
+    if value not in _VALUE or risk not in _RISK:
+        return None
+    return 3 * _RISK[risk] + _VALUE[value]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Segment movement between ``previous_run`` and ``run``."""
+
+    run: int
+    previous_run: int | None
+    #: from_segment, to_segment, customers
+    transitions: pa.Table
+    #: customers that moved to a worse grid cell, worst move first
+    movers: pa.Table
+
+
+def previous_run(store: Store, run_id: int) -> int | None:
+    """The run before ``run_id``: the latest one with an earlier as_of (ties: lower id)."""
+    rows = store.con.execute(
+        """
+        SELECT p.run_id FROM runs AS r JOIN runs AS p
+          ON p.as_of < r.as_of OR (p.as_of = r.as_of AND p.run_id < r.run_id)
+        WHERE r.run_id = ? ORDER BY p.as_of DESC, p.run_id DESC LIMIT 1
+        """,
+        [run_id],
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
+
+
+def segment_migration(store: Store, run_id: int) -> Migration:
+    """How customers moved in the value x risk grid since the previous run."""
+    before = previous_run(store, run_id)
+    empty_t = pa.table(
+        {
+            "from_segment": pa.array([], pa.string()),
+            "to_segment": pa.array([], pa.string()),
+            "customers": pa.array([], pa.int64()),
+        }
+    )
+    if before is None:
+        movers = pa.table({"customer_id": pa.array([], pa.string())})
+        return Migration(run_id, None, empty_t, movers)
+    transitions: pa.Table = store.con.sql(
+        """
+        SELECT coalesce(p.grid_segment, 'new') AS from_segment,
+               coalesce(c.grid_segment, 'gone') AS to_segment, count(*) AS customers
+        FROM (SELECT * FROM run_customers WHERE run_id = $now) AS c
+        FULL JOIN (SELECT * FROM run_customers WHERE run_id = $before) AS p
+          ON p.customer_id = c.customer_id
+        GROUP BY ALL ORDER BY customers DESC, from_segment, to_segment
+        """,
+        params={"now": run_id, "before": before},
+    ).to_arrow_table()
+    pairs: pa.Table = store.con.sql(
+        """
+        SELECT c.customer_id, p.grid_segment AS from_segment, c.grid_segment AS to_segment,
+               p.risk_score AS risk_before, c.risk_score AS risk_now,
+               p.value_score AS value_before, c.value_score AS value_now, c.reasons
+        FROM run_customers AS c JOIN run_customers AS p
+          ON p.customer_id = c.customer_id AND p.run_id = $before
+        WHERE c.run_id = $now AND c.grid_segment IS DISTINCT FROM p.grid_segment
+        """,
+        params={"now": run_id, "before": before},
+    ).to_arrow_table()
+    rows = [
+        r
+        for r in pairs.to_pylist()
+        if (b := badness(r["from_segment"])) is not None
+        and (a := badness(r["to_segment"])) is not None
+        and a > b
+    ]
+    rows.sort(key=lambda r: (badness(r["from_segment"]) or 0) - (badness(r["to_segment"]) or 0))
+    movers = pa.Table.from_pylist(rows, schema=pairs.schema)
+    return Migration(run_id, before, transitions, movers)
