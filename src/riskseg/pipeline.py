@@ -372,6 +372,11 @@ def _write(result: RunResult, out: Path) -> None:
         path = out / "actions.csv"
         to_csv(_actions_export(result.actions), path)
         result.files["actions"] = path
+    from riskseg.reports.html import render_report
+
+    path = out / "report.html"
+    path.write_text(render_report(result), encoding="utf-8")
+    result.files["report"] = path
     tests = {r.target: r for r in result.backtest.results} if result.backtest else {}
     for name, model in result.models.items():
         metrics = _training_figures(model)

@@ -61,12 +61,13 @@ def load_history(store: Store, *, as_of: date, ladder: Iterable[str] = ()) -> Hi
     """What the engine must know of earlier actions, as of ``as_of`` (later runs are ignored).
 
     ``ladder``: the action codes of the playbook's ladders (their latest stage per customer is
-    kept).
+    kept). A control-group action counts as open like any other: a customer held out of an
+    action is not proposed it again, so its control group stays clean.
     """
     history = History()
     rows = store.con.execute(
         "SELECT customer_id, action, status, rule, status_at, parameters FROM actions "
-        "WHERE as_of <= ? AND NOT control ORDER BY as_of, action_id",
+        "WHERE as_of <= ? ORDER BY as_of, action_id",
         [as_of],
     ).fetchall()
     ladders = set(ladder)

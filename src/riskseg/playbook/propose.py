@@ -114,11 +114,14 @@ def with_segments(scored: pa.Table, segments: pa.Table) -> pa.Table:
 
 
 def _with_ids(store: Store, run_id: int, actions: pa.Table) -> pa.Table:
-    """The run's actions as stored, with their ids (for ``riskseg action ID ...``)."""
+    """The work queue after the run: every open action (proposed or accepted, this run's and
+    earlier runs' still waiting), with its id for ``riskseg action ID ...``."""
     table: pa.Table = store.con.sql(
         "SELECT action_id, customer_id, as_of, action, owner, priority, reason, due_date, "
-        "status, rule, expected_impact, parameters, control FROM actions WHERE run_id = $run "
-        "ORDER BY owner, priority, coalesce(expected_impact, 0) DESC, action_id",
+        "status, rule, expected_impact, parameters, control, run_id FROM actions "
+        "WHERE status IN ('proposed', 'accepted') "
+        "AND as_of <= (SELECT as_of FROM runs WHERE run_id = $run) "
+        "ORDER BY owner, coalesce(expected_impact, 0) DESC, priority, action_id",
         params={"run": run_id},
     ).to_arrow_table()
     del actions
