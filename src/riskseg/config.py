@@ -59,6 +59,15 @@ def load_settings(path: str | os.PathLike[str], model: type[T]) -> T:
         raise SettingsError(f"{p}: " + "; ".join(problems)) from None
 
 
+def line_of(path: str | os.PathLike[str], loc: tuple[Any, ...]) -> int | None:
+    """The line of key ``loc`` (``("rules", 3, "when")``) in YAML file ``path``, if readable."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _line(node, loc)
+
+
 def _line(node: Any, loc: tuple[Any, ...]) -> int:
     """The 1-based line of the deepest node of ``loc`` that exists in the YAML tree."""
     line = int(node.start_mark.line) + 1 if node is not None else 1

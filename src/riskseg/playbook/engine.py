@@ -78,13 +78,6 @@ class _Formatter(string.Formatter):
 _FORMAT = _Formatter()
 
 
-def _substitute(expression: str, parameters: dict[str, Any]) -> str:
-    """``{increase_pct}`` in an impact expression -> the parameter's value."""
-    for name, value in parameters.items():
-        expression = expression.replace("{" + name + "}", repr(value))
-    return expression
-
-
 def evaluate(
     facts: pa.Table,
     settings: PlaybookSettings,
@@ -101,12 +94,7 @@ def evaluate(
     """
     history = history or History()
     columns = set(facts.column_names)
-    rules = [
-        (rule, when, _substitute(impact, rule.parameters))
-        for rule, when, impact in check_rule_columns(
-            _with_params_in_impact(settings), columns, origin
-        )
-    ]
+    rules = check_rule_columns(settings, columns, origin)
     con = duckdb.connect()
     try:
         con.register("facts", facts)
@@ -119,14 +107,6 @@ def evaluate(
     rows = apply_constraints(rows, facts, settings)
     rows = _deduplicate(rows, history, settings, as_of)
     return _table(rows, settings)
-
-
-def _with_params_in_impact(settings: PlaybookSettings) -> PlaybookSettings:
-    """Impact expressions with their ``{parameter}`` placeholders filled, for compiling."""
-    rules = [
-        r.model_copy(update={"impact": _substitute(r.impact, r.parameters)}) for r in settings.rules
-    ]
-    return settings.model_copy(update={"rules": rules})
 
 
 def _rule_actions(

@@ -211,17 +211,34 @@ def reason_fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
 
 
+def fill_parameters(expression: str, parameters: dict[str, Any]) -> str:
+    """``{increase_pct}`` in an impact expression -> the rule's parameter value.
+
+    >>> fill_parameters("revenue_12m * {increase_pct}", {"increase_pct": 0.05})
+    'revenue_12m * 0.05'
+    """
+    for name, value in parameters.items():
+        expression = expression.replace("{" + name + "}", repr(value))
+    return expression
+
+
 def check_rule_columns(settings: PlaybookSettings, columns: set[str], origin: str) -> list[Any]:
     """Compile every rule's condition and impact against ``columns``; errors name the rule."""
     from riskseg.config import SettingsError
 
     compiled = []
     problems = []
+    from riskseg.config import line_of
+
+    is_file = Path(origin).is_file()
     for i, rule in enumerate(settings.rules):
-        where = f"rules.{i} ({rule.name})"
+        line = line_of(origin, ("rules", i, "when")) if is_file else None
+        where = (f"line {line}, " if line else "") + f"rules.{i} ({rule.name})"
         try:
             when = compile_condition(rule.when, columns, where=f"{where}.when")
-            impact = compile_condition(rule.impact, columns, where=f"{where}.impact")
+            impact = compile_condition(
+                fill_parameters(rule.impact, rule.parameters), columns, where=f"{where}.impact"
+            )
             params = set(rule.parameters)
             missing = [f for f in reason_fields(rule.reason) if f not in columns | params]
             missing += [c for c in rule.carry if c not in columns]
