@@ -97,9 +97,14 @@ def test_regulated_customer_is_never_exited_it_gets_a_compliance_review() -> Non
 
 
 def test_strategic_customer_gets_no_price_increase_without_management() -> None:
-    rule = {"name": "thin", "when": "margin_pct_12m < 0.1", "action": "price_increase",
-            "reason": "margin {margin_pct_12m:.0%}", "parameters": {"increase_pct": 0.05},
-            "impact": "revenue_12m * {increase_pct}"}  # fmt: skip
+    rule = {
+        "name": "thin",
+        "when": "margin_pct_12m < 0.1",
+        "action": "price_increase",
+        "reason": "margin {margin_pct_12m:.0%}",
+        "parameters": {"increase_pct": 0.05},
+        "impact": "revenue_12m * {increase_pct}",
+    }
     facts = _facts(margin_pct_12m=[0.02, 0.02], revenue_12m=[1e6, 1e6], strategic=[True, False])
     actions = evaluate(facts, _settings(rule), as_of=AS_OF)
     assert _actions(actions) == {"C0": ["management_review"], "C1": ["price_increase"]}

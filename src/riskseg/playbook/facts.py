@@ -66,8 +66,15 @@ def build_facts(
                 joins.append(
                     f"LEFT JOIN t_{alias} AS {alias} ON {alias}.customer_id = s.customer_id"
                 )
-        con.register("order_", pa.table({"customer_id": signals.column("customer_id"),
-                                          "_pos": pa.array(range(signals.num_rows))}))  # fmt: skip
+        con.register(
+            "order_",
+            pa.table(
+                {
+                    "customer_id": signals.column("customer_id"),
+                    "_pos": pa.array(range(signals.num_rows)),
+                }
+            ),
+        )
         sql = (
             f"SELECT {', '.join(select)} FROM t_s AS s JOIN order_ AS o "
             f"ON o.customer_id = s.customer_id {' '.join(joins)} ORDER BY o._pos"

@@ -64,12 +64,38 @@ RESTRICTIVE: frozenset[str] = frozenset(
 )
 
 _ALLOWED: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Neg,
-    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Is,
-    exp.In, exp.Between, exp.Case, exp.If, exp.Coalesce, exp.Abs, exp.Greatest, exp.Least,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.Neg,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Greatest,
+    exp.Least,
     exp.Tuple,
-)  # fmt: skip
+)
 
 
 def compile_condition(text: str, columns: set[str], *, where: str) -> str:
