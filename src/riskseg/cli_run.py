@@ -90,15 +90,22 @@ def run(
         bool,
         typer.Option("--no-backtest", help="Skip the backtest (its metrics go into the models)."),
     ] = False,
+    playbook: Annotated[
+        Path | None,
+        typer.Option(
+            "--playbook", help="Your playbook YAML (default: the shipped one).", show_default=False
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Score every customer: risk and value scores, churn and payment risk, CLV, reasons.
+    """The main job: score, segment and propose actions for every customer, as of a date.
 
-    Computes the signals as of the date, scores every customer on the scorecard, learns the
-    churn and late-payment models from your own history when there is enough of it (else the
-    scorecard stands in and the output says so), fits CLV, backtests the models, and writes
-    customers_scored.csv and the models (JSON) into --out.
+    Computes the signals, scores every customer on the scorecard, learns the churn and
+    late-payment models from your own history when there is enough of it (else the scorecard
+    stands in and the output says so), fits CLV, backtests the models, segments every customer
+    and applies the playbook. The run is stored (as of, configuration, data fingerprint) with its
+    actions, and customers_scored.csv, actions.csv, report.html and the models go into --out.
 
     Examples:
 
@@ -133,6 +140,7 @@ def run(
                 scorecard=str(scorecard) if scorecard else None,
                 models=not no_models,
                 backtest=not (no_models or no_backtest),
+                playbook=str(playbook) if playbook else None,
                 progress=hook,
             )
     summary = result.summary()
@@ -160,6 +168,26 @@ def _print_run(summary: dict[str, Any]) -> None:
             _pct(band["payment_risk"]),
         )
     out.print(table)
+    if summary["segments"]:
+        grid = RichTable(title="Value x risk (customers)", title_justify="left")
+        for col in ("", "low risk", "medium risk", "high risk"):
+            grid.add_column(col, justify="left" if not col else "right")
+        for value in ("high", "mid", "low"):
+            grid.add_row(
+                f"{value} value",
+                *(
+                    f"{summary['segments'].get(f'{value}_value_{risk}_risk', 0):,}"
+                    for risk in ("low", "medium", "high")
+                ),
+            )
+        out.print(grid)
+    if summary["queues"]:
+        queues = RichTable(title="Department queues (open actions)", title_justify="left")
+        for col in ("department", "actions", "at stake"):
+            queues.add_column(col, justify="left" if col == "department" else "right")
+        for owner, q in sorted(summary["queues"].items()):
+            queues.add_row(owner, f"{int(q['actions']):,}", f"{q['at_stake']:,.0f}")
+        out.print(queues)
     for name, basis in summary["basis"].items():
         out.print(f"{name}: {basis}")
     for name, metrics in summary["backtest"].items():
@@ -167,7 +195,13 @@ def _print_run(summary: dict[str, Any]) -> None:
     for note in summary["notes"]:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
     for name, path in summary["files"].items():
-        out.print(f"{name}: {path}")
+        if not name.startswith("model:"):
+            out.print(f"{name}: {path}")
+    models = [p for n, p in summary["files"].items() if n.startswith("model:")]
+    if models:
+        out.print(f"models: {Path(models[0]).parent}/ ({len(models)} files)")
+    if "report" in summary["files"]:
+        out.print(f"[bold]Open the report: {summary['files']['report']}[/]")
 
 
 def _pct(value: float | None) -> str:

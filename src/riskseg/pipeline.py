@@ -98,9 +98,25 @@ class RunResult:
         if self.backtest is not None:
             for r in self.backtest.results:
                 backtest[r.target] = _auc_line(r)
+        queues: dict[str, dict[str, float]] = {}
+        if self.actions is not None:
+            for r in self.actions.select(["owner", "control", "expected_impact"]).to_pylist():
+                if r["control"]:
+                    continue
+                q = queues.setdefault(r["owner"], {"actions": 0, "at_stake": 0.0})
+                q["actions"] += 1
+                q["at_stake"] += r["expected_impact"] or 0.0
+        segments: dict[str, int] = {}
+        if "segment" in t.column_names:
+            for seg in t.column("segment").to_pylist():
+                if seg:
+                    segments[seg] = segments.get(seg, 0) + 1
         return {
             "as_of": self.as_of.isoformat(),
+            "run_id": self.run_id,
             "fingerprint": self.fingerprint,
+            "segments": segments,
+            "queues": queues,
             "customers": int(customer.sum()),
             "prospects": int((~customer).sum()),
             "bands": bands,
