@@ -95,6 +95,10 @@ def test_help_explains_every_command() -> None:
         ["scorecard", "--help"],
         ["run", "--help"],
         ["backtest", "--help"],
+        ["playbook", "--help"],
+        ["actions", "--help"],
+        ["action", "--help"],
+        ["impact", "--help"],
     ):
         result = subprocess.run(
             [RISKSEG, *args],

@@ -611,7 +611,9 @@ def mapping_suggest(
 
 
 # the scoring and playbook commands live in their own modules; importing them registers them
-from riskseg import cli_actions, cli_run  # noqa: E402, F401
+# (run first: the --help examples run in this order and the playbook's read the run's actions)
+from riskseg import cli_run  # noqa: E402, F401, I001
+from riskseg import cli_actions  # noqa: E402, F401
 
 
 def main() -> None:
