@@ -13,6 +13,7 @@ They live in code, not in ``playbook.yaml``, so that editing a playbook cannot s
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -60,7 +61,8 @@ def apply_constraints(
 
 
 def _replace(row: dict[str, Any], action: str, why: str) -> dict[str, Any]:
-    params = dict(row["parameters"])
+    raw = row["parameters"]
+    params = json.loads(raw) if isinstance(raw, str) else dict(raw)
     params["replaces"] = row["action"]
     return {
         **row,

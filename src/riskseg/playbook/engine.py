@@ -78,6 +78,28 @@ class _Formatter(string.Formatter):
 _FORMAT = _Formatter()
 
 
+class _Unknown:
+    """Stands in for a missing value in a reason: formats as "unknown" whatever the spec."""
+
+    def __format__(self, spec: str) -> str:
+        return "unknown"
+
+
+_UNKNOWN = _Unknown()
+
+
+def _fill(template: str, row: dict[str, Any]) -> str:
+    """``template`` filled from ``row``; C-speed ``format_map`` first (1M reasons in seconds),
+    the forgiving formatter when a value does not fit its spec (text where a number was meant)."""
+    values = {
+        k: _UNKNOWN if v is None or (isinstance(v, float) and v != v) else v for k, v in row.items()
+    }
+    try:
+        return template.format_map(values)
+    except (ValueError, TypeError):
+        return _FORMAT.format(template, **row)
+
+
 def evaluate(
     facts: pa.Table,
     settings: PlaybookSettings,
@@ -131,21 +153,25 @@ def _rule_actions(
     names = ["customer_id", "_impact", *fields]
     due = as_of + timedelta(days=rule.due_in_days)
     out: list[dict[str, Any]] = []
+    per_row = bool(rule.carry or rule.ladder)
+    static = json.dumps(rule.parameters, default=str)
     for values in found:
         row = dict(zip(names, values, strict=True))
         action = _ladder_stage(rule, history, str(row["customer_id"]), row)
         if action is None:
             continue
-        params: dict[str, Any] = dict(rule.parameters)
-        params.update({c: row[c] for c in rule.carry})
+        params: dict[str, Any] | str = static
+        if per_row:
+            own: dict[str, Any] = dict(rule.parameters)
+            own.update({c: row[c] for c in rule.carry})
+            if rule.ladder:
+                own["ladder_stage"] = rule.ladder.index(action) + 1
+                own["net_contribution_12m"] = row.get("net_contribution_12m")
+            params = own
+        reason = _fill(rule.reason, {**row, **rule.parameters})
         if rule.ladder:
-            params["ladder_stage"] = rule.ladder.index(action) + 1
-            params["net_contribution_12m"] = row.get("net_contribution_12m")
-        reason = _FORMAT.format(rule.reason, **{**row, **rule.parameters})
-        if rule.ladder:
-            reason = (
-                f"ladder stage {params['ladder_stage']} of {len(rule.ladder)} ({action}): {reason}"
-            )
+            stage = rule.ladder.index(action) + 1
+            reason = f"ladder stage {stage} of {len(rule.ladder)} ({action}): {reason}"
         impact_value = row["_impact"]
         out.append(
             {
@@ -217,6 +243,10 @@ def _deduplicate(
     return list(best.values())
 
 
+def _json(parameters: dict[str, Any] | str) -> str:
+    return parameters if isinstance(parameters, str) else json.dumps(parameters, default=str)
+
+
 def _table(rows: list[dict[str, Any]], settings: PlaybookSettings) -> pa.Table:
     rows.sort(key=lambda r: (str(r["owner"]), int(r["priority"]), -(r["expected_impact"] or 0.0)))
     control = np.zeros(len(rows), dtype=bool)
@@ -237,9 +267,7 @@ def _table(rows: list[dict[str, Any]], settings: PlaybookSettings) -> pa.Table:
         "status": pa.array([r["status"] for r in rows], pa.string()),
         "rule": pa.array([r["rule"] for r in rows], pa.string()),
         "expected_impact": pa.array([r["expected_impact"] for r in rows], pa.float64()),
-        "parameters": pa.array(
-            [json.dumps(r["parameters"], default=str) for r in rows], pa.string()
-        ),
+        "parameters": pa.array([_json(r["parameters"]) for r in rows], pa.string()),
         "control": pa.array(control, pa.bool_()),
     }
     return pa.table(columns)

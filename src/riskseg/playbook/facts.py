@@ -46,6 +46,12 @@ def build_facts(
     Where two tables share a column name, the first one wins (signals, then scores, segments,
     attributes), so a rule always means the same thing by a name.
     """
+    tables = [signals, scored] + [t for t in (segments, attributes) if t is not None]
+    ids = signals.column("customer_id")
+    if all(t.num_rows == len(ids) and t.column("customer_id").equals(ids) for t in tables[1:3]):
+        # the usual case (scores and segments come in the signals' order): put the columns side
+        # by side without a join; the attributes, in the store's order, are aligned by id
+        return _side_by_side(tables[:3], attributes, ids)
     con = duckdb.connect()
     try:
         parts = [("s", signals), ("sc", scored)]
@@ -83,3 +89,23 @@ def build_facts(
         return result
     finally:
         con.close()
+
+
+def _side_by_side(
+    aligned: list[pa.Table], attributes: pa.Table | None, ids: pa.ChunkedArray
+) -> pa.Table:
+    seen: set[str] = set()
+    names: list[str] = []
+    columns: list[pa.ChunkedArray] = []
+    extra: list[pa.Table] = []
+    if attributes is not None:
+        import pyarrow.compute as pc
+
+        extra.append(attributes.take(pc.index_in(ids, value_set=attributes.column("customer_id"))))
+    for table in [*aligned, *extra]:
+        for name in table.column_names:
+            if name not in seen:
+                seen.add(name)
+                names.append(name)
+                columns.append(table.column(name))
+    return pa.table(columns, names=names)
