@@ -70,8 +70,13 @@ def _table(**columns: list[object]) -> pa.Table:
 
 
 def test_bins_give_the_points_of_the_last_bin_at_or_below_the_value() -> None:
-    rule = BinnedRule(signal="days_late_mean_12m", family="payment", weight=1,
-                      bins=[(1, 10), (30, 80)], reason="x {value}")
+    rule = BinnedRule(
+        signal="days_late_mean_12m",
+        family="payment",
+        weight=1,
+        bins=[(1, 10), (30, 80)],
+        reason="x {value}",
+    )
     values = np.array([0.0, 1.0, 29.9, 30.0, 400.0, np.nan])
     assert rule.points(values).tolist()[:5] == [0.0, 10.0, 10.0, 80.0, 80.0]
     assert np.isnan(rule.points(values)[5])  # no data stays no data

@@ -45,7 +45,9 @@ INTENDED: dict[str, set[str]] = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunResult, Path, riskseg.Store]]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunResult, Path, riskseg.Store]]:
     folder = tmp_path_factory.mktemp("quality")
     generate(customers=2000, seed=0).write(folder / "data", format="parquet")
     store = riskseg.Store(":memory:")
@@ -106,21 +108,31 @@ def test_no_hard_constraint_is_ever_broken(demo: tuple[RunResult, Path, riskseg.
     assert result.actions is not None
     assert violations(result.actions, customer_attributes(store)) == []
     regulated = set(
-        r[0] for r in store.con.execute("SELECT customer_id FROM customers WHERE regulated").fetchall()
+        r[0]
+        for r in store.con.execute("SELECT customer_id FROM customers WHERE regulated").fetchall()
     )
     assert regulated
-    exits = {r["customer_id"] for r in result.actions.to_pylist() if r["action"] == "exit_relationship"}
+    exits = {
+        r["customer_id"] for r in result.actions.to_pylist() if r["action"] == "exit_relationship"
+    }
     assert not exits & regulated
 
 
 def test_the_run_writes_its_files_and_its_report_names_segments_and_queues(
     demo: tuple[RunResult, Path, riskseg.Store],
 ) -> None:
-    result, folder, _ = demo
+    _, folder, _ = demo
     out = folder / "out"
-    assert {p.name for p in out.iterdir()} >= {"customers_scored.csv", "actions.csv", "report.html", "models"}
+    assert {p.name for p in out.iterdir()} >= {
+        "customers_scored.csv",
+        "actions.csv",
+        "report.html",
+        "models",
+    }
     header = (out / "actions.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.startswith('"customer_id","as_of","action","owner","priority","reason","due_date","status"')
+    assert header.startswith(
+        '"customer_id","as_of","action","owner","priority","reason","due_date","status"'
+    )
     page = (out / "report.html").read_text(encoding="utf-8")
     for words in ("Value x risk", "Protect and grow", "Department queues", "finance:", "sales:",
                   "Payment behaviour", "Behavioural clusters", "Market segments"):  # fmt: skip
