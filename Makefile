@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-out
 # the demo company's history ends on 2025-12-31
 DEMO_AS_OF ?= 2025-12-31
 
-.PHONY: demo test test-fast bench bench-signals bench-clv bench-scores lint clean install
+.PHONY: demo test test-fast bench bench-signals bench-clv bench-scores bench-playbook lint clean install
 
 install: $(STAMP)
 
@@ -52,6 +52,11 @@ bench-clv: $(STAMP)
 SCORES_ARGS ?=
 bench-scores: $(STAMP)
 	$(BIN)/python bench/scores.py $(SCORES_ARGS)
+
+# Segments and the playbook for 1M customers (target <= 2 minutes); reuses bench-scores' data.
+PLAYBOOK_ARGS ?=
+bench-playbook: $(STAMP)
+	$(BIN)/python bench/playbook.py $(PLAYBOOK_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
