@@ -388,6 +388,14 @@ def _write(result: RunResult, out: Path) -> None:
         path = out / "actions.csv"
         to_csv(_actions_export(result.actions), path)
         result.files["actions"] = path
+    m = result.migration
+    if m is not None and m.previous_run is not None:
+        path = out / "segment_migration.csv"
+        to_csv(m.transitions, path)
+        result.files["segment_migration"] = path
+        path = out / "segment_movers.csv"
+        to_csv(m.movers, path)
+        result.files["segment_movers"] = path
     from riskseg.reports.html import render_report
 
     path = out / "report.html"

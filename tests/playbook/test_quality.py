@@ -148,10 +148,14 @@ def test_impact_works_on_a_replayed_history(tmp_path: Path) -> None:
         # the departments did what was proposed; the control groups were left alone
         for r in list_actions(store, status="proposed").to_pylist():
             set_status(store, r["action_id"], "done", by="replay", note="done in the replay")
-        second = run(store, as_of=date(2025, 6, 30), models=False)
+        second = run(store, as_of=date(2025, 6, 30), models=False, out_dir=tmp_path / "second")
         report = measure_impact(store, as_of=AS_OF, after_days=90)
     assert first.run_id == 1 and second.run_id == 2
     assert second.migration is not None and second.migration.previous_run == 1
+    movers = (tmp_path / "second" / "segment_movers.csv").read_text(encoding="utf-8").splitlines()
+    assert movers[0].startswith('"customer_id","from_segment","to_segment"')
+    assert len(movers) - 1 == second.migration.movers.num_rows > 0
+    assert "Moved to a worse segment" in (tmp_path / "second" / "report.html").read_text()
     measured = [r for r in report.results if r.treated and r.control]
     assert measured, report.format_text()
     for r in measured:
