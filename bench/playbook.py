@@ -37,9 +37,9 @@ TARGET_S = 120.0
 def worker_playbook(p: dict[str, Any]) -> dict[str, Any]:
     import riskseg
     from riskseg.models import load_model
+    from riskseg.models.probability import model_probability
     from riskseg.models.scorecard import Scorecard
     from riskseg.models.scores import scored_table
-    from riskseg.pipeline import model_probability
     from riskseg.playbook.actions import config_version, load_history, record_run
     from riskseg.playbook.engine import evaluate
     from riskseg.playbook.facts import build_facts

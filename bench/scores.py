@@ -84,8 +84,8 @@ def prepare(train_customers: int, customers: int) -> dict[str, Any]:
 def worker_reasons(p: dict[str, Any]) -> dict[str, Any]:
     """Score ``signals`` with the saved models; seconds per step."""
     from riskseg.models import load_model
+    from riskseg.models.probability import model_probability
     from riskseg.models.scorecard import Scorecard
-    from riskseg.pipeline import model_probability
 
     steps: dict[str, float] = {}
     started = time.perf_counter()

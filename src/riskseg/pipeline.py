@@ -24,20 +24,16 @@ from riskseg.contract import TABLES
 from riskseg.errors import InputError
 from riskseg.models.backtest import BacktestReport, TargetBacktest
 from riskseg.models.base import Model, ModelMeta, save_model
-from riskseg.models.reasons import Reasons, generic_phrase, signal_values
+from riskseg.models.reasons import signal_values
 from riskseg.models.scorecard import Scorecard
 from riskseg.models.scores import Probability, scored_table
 from riskseg.store.store import Store, quote_ident
 
 if TYPE_CHECKING:
-    from riskseg.models.classifier import RiskClassifier
     from riskseg.runs import Migration
     from riskseg.segments import Segments
 
 Progress = Callable[[str], None]
-
-#: churn is predicted for customers that bought within this many days (as it is trained)
-CHURN_ACTIVE_DAYS = 365
 
 #: risk score bands of the run summary: (name, lowest score)
 RISK_BANDS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 30.0), ("high", 60.0))
@@ -297,70 +293,9 @@ def _probability(
         why: list[str | None] = ["not scored: prospect" if p else None for p in prospect]
         return Probability(np.full(signals.num_rows, np.nan), model.fallback_, None, why)
     result.models[target] = model
+    from riskseg.models.probability import model_probability
+
     return model_probability(model, signals, prospect)
-
-
-def model_probability(
-    model: RiskClassifier, signals: pa.Table, prospect: NDArray[np.bool_]
-) -> Probability:
-    """A fitted classifier's probabilities for the customers it can score, with reasons.
-
-    Churn is predicted for customers that bought in the last year (as it was trained: a
-    customer gone longer has already left), late payment for customers invoiced in the last
-    12 months; prospects get neither.
-    """
-    if model.target == "churn":
-        recency = signal_values(signals, "days_since_last_order")
-        active = recency <= CHURN_ACTIVE_DAYS
-        inactive_why = f"not scored: no purchase in the last {CHURN_ACTIVE_DAYS} days"
-    else:
-        active = signal_values(signals, "invoices_12m") > 0
-        inactive_why = "not scored: no invoices in the last 12 months"
-    scored = ~prospect & active
-    unscored: list[str | None] = [
-        None if ok else "not scored: prospect" if pr else inactive_why
-        for ok, pr in zip(scored, prospect, strict=True)
-    ]
-    proba, contrib, x = model.explain(signals)
-    proba = np.where(scored, proba, np.nan)
-    basis = (
-        f"model: LightGBM on {model.n_rows_:,} customer-cut-offs, "
-        f"{model.n_events_:,} events, {len(model.cutoffs_)} cut-offs"
-    )
-    reasons = _model_reasons(contrib, x, model.feature_names_)
-    return Probability(proba, basis, reasons.texts(3, mask=scored), unscored)
-
-
-def _model_reasons(
-    contrib: NDArray[np.float64], x: NDArray[np.float64], features: list[str]
-) -> Reasons:
-    """Log-odds contributions in percentage points of probability, worded as the scorecard does.
-
-    The secant slope of the logistic curve between the base rate and the customer's
-    probability turns log-odds into points that add up exactly to (probability - base rate).
-    ``contrib`` (n x features + intercept) is turned into points in place.
-    """
-    base = contrib[:, -1]
-    logodds = contrib[:, :-1]
-    total = logodds.sum(axis=1)
-    p0 = 1.0 / (1.0 + np.exp(-base))
-    p = 1.0 / (1.0 + np.exp(-(base + total)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(np.abs(total) > 1e-9, (p - p0) / total, p * (1 - p))
-    logodds *= 100.0 * slope[:, None]
-    words = _words()
-    templates = [words.get(f, generic_phrase(f)) for f in features]
-    return Reasons(x, logodds, templates, unit="pp", sign="+")
-
-
-def _words() -> dict[str, str]:
-    """The scorecard's wording of each signal, so a model's reason reads like a scorecard's."""
-    from riskseg.models.scorecard import load_scorecard_settings
-
-    settings = load_scorecard_settings()
-    words = {r.signal: r.reason for r in settings.risk.signals}
-    words.update({r.signal: r.reason for r in settings.value.signals})
-    return words
 
 
 def _clv(signals: pa.Table, prospect: NDArray[np.bool_], result: RunResult) -> pa.Table | None:
