@@ -99,6 +99,12 @@ def test_help_explains_every_command() -> None:
         ["actions", "--help"],
         ["action", "--help"],
         ["impact", "--help"],
+        ["user", "--help"],
+        ["user", "add", "--help"],
+        ["user", "remove", "--help"],
+        ["user", "token", "--help"],
+        ["user", "list", "--help"],
+        ["serve", "--help"],
     ):
         result = subprocess.run(
             [RISKSEG, *args],

@@ -237,11 +237,32 @@ CREATE TABLE action_events (
 );
 """
 
+# The REST API's people (docs/api.md). Passwords are stored as scrypt hashes and tokens only as
+# their sha256, so a copy of the store gives no one a way in; removing a user removes their
+# tokens with them.
+_V3_USERS_AND_TOKENS = """
+CREATE TABLE users (
+    username VARCHAR PRIMARY KEY,
+    password_hash VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE api_tokens (
+    token_hash VARCHAR PRIMARY KEY,
+    username VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
     ),
     Migration(2, "runs, their customers, actions and the actions' history", _V2_RUNS_AND_ACTIONS),
+    Migration(3, "API users and their tokens", _V3_USERS_AND_TOKENS),
 )
 
 

@@ -1,0 +1,171 @@
+"""Users, passwords and tokens of the REST API, kept in the store (migration 3).
+
+Passwords are hashed with scrypt (RFC 7914; n=2**14, r=8, p=1, a random 16-byte salt) and
+stored as ``scrypt$n$r$p$salt_b64$hash_b64``; a token is ``secrets.token_urlsafe(32)`` shown
+once, and only its sha256 is stored. No FastAPI here: the CLI (``riskseg user``) and the API
+share these functions. Time is an argument (``now``): the edges pass the clock.
+
+Examples
+--------
+>>> from datetime import datetime
+>>> from riskseg import Store
+>>> with Store(":memory:") as store:
+...     add_user(store, "ana", password="correct horse", role="finance", now=datetime(2026, 1, 1))
+...     token, expires = login(store, "ana", "correct horse", now=datetime(2026, 1, 1), days=30)
+...     user_for_token(store, token, now=datetime(2026, 1, 2)).role
+'finance'
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from riskseg.errors import InputError, RisksegError
+from riskseg.store.store import Store
+
+#: every role a user may have; the department roles match the actions' owners
+ROLES: tuple[str, ...] = ("admin", "finance", "sales", "service", "management", "viewer")
+#: roles that see and act on every department's actions (viewer sees all but changes nothing)
+ALL_DEPARTMENTS: tuple[str, ...] = ("admin", "management")
+#: roles that see contacts' names and e-mail addresses (personal data)
+PERSONAL_DATA_ROLES: tuple[str, ...] = ("admin", "sales", "management")
+
+MIN_PASSWORD_LENGTH = 8
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+# a hash of nothing, checked when the user is unknown so that the answer takes as long
+_DUMMY_SALT = b"riskseg-no-user!"
+
+
+class AuthError(RisksegError):
+    """Wrong username or password, or a token that is unknown, expired or revoked."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """The password's scrypt hash as ``scrypt$n$r$p$salt_b64$hash_b64``."""
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches ``stored`` (a :func:`hash_password` string)."""
+    try:
+        scheme, n, r, p, salt_b64, hash_b64 = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(hash_b64)
+        digest = hashlib.scrypt(
+            password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+def add_user(store: Store, username: str, *, password: str, role: str, now: datetime) -> None:
+    """Create a user; refuses an unknown role, a short password or an existing name."""
+    _check_role(role)
+    if not username or not username.strip() or len(username) > 100:
+        raise InputError(f"username must be 1-100 characters, not {username!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters "
+            f"(got {len(password)})"
+        )
+    if store.con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchall():
+        raise InputError(f"user {username!r} exists already (riskseg user list shows them)")
+    store.con.execute(
+        "INSERT INTO users VALUES (?, ?, ?, ?, false)",
+        [username, hash_password(password), role, now],
+    )
+
+
+def remove_user(store: Store, username: str) -> int:
+    """Remove a user and every token of theirs; returns the number of tokens revoked."""
+    if not store.con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchall():
+        raise InputError(f"no user {username!r} (riskseg user list shows them)")
+    with store.transaction() as con:
+        revoked = con.execute(
+            "SELECT count(*) FROM api_tokens WHERE username = ?", [username]
+        ).fetchall()[0][0]
+        con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
+        con.execute("DELETE FROM users WHERE username = ?", [username])
+    return int(revoked)
+
+
+def list_users(store: Store) -> list[dict[str, object]]:
+    """Every user with their role and when they last used a token (no hashes)."""
+    rows = store.con.execute(
+        "SELECT u.username, u.role, u.created_at, u.disabled, max(t.last_used_at) "
+        "FROM users u LEFT JOIN api_tokens t USING (username) "
+        "GROUP BY ALL ORDER BY u.username"
+    ).fetchall()
+    keys = ("username", "role", "created_at", "disabled", "last_used_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def issue_token(store: Store, username: str, *, now: datetime, days: int) -> tuple[str, datetime]:
+    """A new token for ``username``, valid ``days`` days: (token, expires_at)."""
+    if not store.con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchall():
+        raise InputError(f"no user {username!r} (riskseg user list shows them)")
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(days=days)
+    store.con.execute(
+        "INSERT INTO api_tokens VALUES (?, ?, ?, ?, NULL)",
+        [_token_hash(token), username, now, expires],
+    )
+    return token, expires
+
+
+def login(
+    store: Store, username: str, password: str, *, now: datetime, days: int
+) -> tuple[str, datetime]:
+    """Check the password and issue a token; one message for a wrong name or password."""
+    rows = store.con.execute(
+        "SELECT password_hash, disabled FROM users WHERE username = ?", [username]
+    ).fetchall()
+    if not rows:
+        # same work as for a real user, so the time taken does not tell which names exist
+        verify_password(password, hash_password("", salt=_DUMMY_SALT))
+        raise AuthError("wrong username or password")
+    stored, disabled = rows[0]
+    if not verify_password(password, str(stored)) or disabled:
+        raise AuthError("wrong username or password")
+    return issue_token(store, username, now=now, days=days)
+
+
+def user_for_token(store: Store, token: str, *, now: datetime) -> User:
+    """The user a token belongs to; refuses unknown, expired and removed users' tokens."""
+    digest = _token_hash(token)
+    rows = store.con.execute(
+        "SELECT u.username, u.role FROM api_tokens t JOIN users u USING (username) "
+        "WHERE t.token_hash = ? AND t.expires_at > ? AND NOT u.disabled",
+        [digest, now],
+    ).fetchall()
+    if not rows:
+        raise AuthError("the token is unknown, expired or revoked: log in again")
+    store.con.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", [now, digest])
+    return User(str(rows[0][0]), str(rows[0][1]))

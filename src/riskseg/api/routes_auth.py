@@ -1,0 +1,57 @@
+"""``GET /api/health``, ``POST /api/login`` and ``GET /api/me``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from riskseg import __version__
+from riskseg.api.app import ApiSettings, StoreDep, UserDep, now
+from riskseg.api.auth import ALL_DEPARTMENTS, PERSONAL_DATA_ROLES, login
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires_at: str
+    role: str
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Whether the server is up (no login needed; reads nothing from the store)."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.post("/login")
+def login_route(body: LoginBody, store: StoreDep, request: Request) -> TokenOut:
+    """Exchange a username and password for a bearer token (401 when either is wrong)."""
+    settings: ApiSettings = request.app.state.settings
+    token, expires = login(store, body.username, body.password, now=now(), days=settings.token_days)
+    role = store.con.execute(
+        "SELECT role FROM users WHERE username = ?", [body.username]
+    ).fetchall()[0][0]
+    return TokenOut(token=token, expires_at=expires.isoformat(), role=str(role))
+
+
+@router.get("/me")
+def me(user: UserDep) -> dict[str, Any]:
+    """Who the token belongs to and what that role may do."""
+    department = user.role not in (*ALL_DEPARTMENTS, "viewer")
+    return {
+        "username": user.username,
+        "role": user.role,
+        "sees_all_departments": not department,
+        "may_change_actions": user.role != "viewer",
+        "sees_personal_data": user.role in PERSONAL_DATA_ROLES,
+    }

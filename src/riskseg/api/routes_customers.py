@@ -1,0 +1,173 @@
+"""``GET /api/customers``, ``GET /api/customers/{id}``, ``DELETE /api/contacts/{id}``.
+
+Customers are read from the latest run (the latest ``as_of``, then the latest run of that
+day): its scores, reasons and segments, with the name from ``customers``. Contacts' names and
+e-mail addresses are personal data: only :data:`~riskseg.api.auth.PERSONAL_DATA_ROLES` see
+them; the others get the contact rows with both set to null.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+
+from riskseg.api.app import StoreDep, UserDep, require
+from riskseg.api.auth import PERSONAL_DATA_ROLES
+from riskseg.contract import TABLES
+from riskseg.playbook.actions import events, list_actions
+from riskseg.store.store import Store, quote_ident
+
+router = APIRouter(prefix="/api", tags=["customers"])
+
+#: the sort keys a client may ask for -> the SQL they sort by (never the client's text)
+SORTS: dict[str, str] = {
+    "risk_score": "rc.risk_score",
+    "value_score": "rc.value_score",
+    "clv_12m": "rc.clv_12m",
+    "customer_id": "rc.customer_id",
+}
+SortKey = Literal["risk_score", "value_score", "clv_12m", "customer_id"]
+
+_LIST_COLUMNS = (
+    "customer_id",
+    "name",
+    "status",
+    "risk_score",
+    "value_score",
+    "churn_probability",
+    "payment_risk",
+    "clv_12m",
+    "net_clv_12m",
+    "grid_segment",
+    "payment_segment",
+)
+_SEGMENTS = ("grid_segment", "payment_segment", "cluster", "loyalty", "abc_class")
+_SCORES = ("risk_score", "value_score", "churn_probability", "payment_risk", "clv_12m")
+
+
+def latest_run(store: Store) -> dict[str, Any] | None:
+    """The run customers are read from: the latest ``as_of``, then the latest run of it."""
+    rows = store.con.execute(
+        "SELECT run_id, as_of FROM runs ORDER BY as_of DESC, run_id DESC LIMIT 1"
+    ).fetchall()
+    return {"run_id": int(rows[0][0]), "as_of": rows[0][1]} if rows else None
+
+
+def _rows(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = store.con.execute(sql, params)
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@router.get("/customers")
+def customers(
+    store: StoreDep,
+    user: UserDep,
+    segment: Annotated[str | None, Query(max_length=100, description="A grid segment.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the id or the name.")
+    ] = None,
+    sort: SortKey = "risk_score",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The latest run's customers, one page at a time, with the total that match."""
+    run = latest_run(store)
+    if run is None:
+        return {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
+    where = ["rc.run_id = ?"]
+    params: list[Any] = [run["run_id"]]
+    if segment:
+        where.append("rc.grid_segment = ?")
+        params.append(segment)
+    if q:
+        # strpos, not LIKE: the client's % and _ are text, not patterns
+        where.append("strpos(lower(rc.customer_id || ' ' || coalesce(c.name, '')), lower(?)) > 0")
+        params.append(q)
+    base = (
+        "FROM run_customers rc LEFT JOIN customers c USING (customer_id) "
+        f"WHERE {' AND '.join(where)}"
+    )
+    total = int(store.con.execute(f"SELECT count(*) {base}", params).fetchall()[0][0])
+    direction = "ASC" if order == "asc" else "DESC"
+    cols = ", ".join("c.name" if c == "name" else f"rc.{c}" for c in _LIST_COLUMNS)
+    items = _rows(
+        store,
+        f"SELECT {cols} {base} ORDER BY {SORTS[sort]} {direction} NULLS LAST, rc.customer_id "
+        "LIMIT ? OFFSET ?",
+        [*params, page_size, (page - 1) * page_size],
+    )
+    return {"run": run, "total": total, "page": page, "page_size": page_size, "items": items}
+
+
+@router.get("/customers/{customer_id}")
+def customer(customer_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """One customer: attributes, the latest run's scores, reasons and segments, the actions
+    with their audit trail and the contacts (names and e-mails only for some roles)."""
+    cols = ", ".join(quote_ident(c.name) for c in TABLES["customers"].stored_columns)
+    attributes = _rows(store, f"SELECT {cols} FROM customers WHERE customer_id = ?", [customer_id])
+    run = latest_run(store)
+    scored = (
+        _rows(
+            store,
+            "SELECT * EXCLUDE (run_id, customer_id) FROM run_customers "
+            "WHERE run_id = ? AND customer_id = ?",
+            [run["run_id"], customer_id],
+        )
+        if run
+        else []
+    )
+    if not attributes and not scored:
+        raise HTTPException(404, f"no customer {customer_id!r}")
+    row = scored[0] if scored else {}
+    actions = list_actions(store, customer=customer_id).to_pylist()
+    for a in actions:
+        a["events"] = events(store, int(a["action_id"]))
+    contacts = _rows(
+        store,
+        "SELECT contact_id, name, email, role, seniority, is_primary, decision_role "
+        "FROM contacts WHERE customer_id = ? ORDER BY contact_id",
+        [customer_id],
+    )
+    if user.role not in PERSONAL_DATA_ROLES:
+        for c in contacts:
+            c["name"] = c["email"] = None
+    return {
+        "customer_id": customer_id,
+        "attributes": attributes[0] if attributes else None,
+        "run": run if scored else None,
+        "status": row.get("status"),
+        "scores": {k: row.get(k) for k in (*_SCORES, "net_clv_12m")},
+        "reasons": row.get("reasons"),
+        "segments": {k: row.get(k) for k in _SEGMENTS},
+        "actions": actions,
+        "contacts": contacts,
+        "personal_data_hidden": user.role not in PERSONAL_DATA_ROLES,
+    }
+
+
+@router.delete("/contacts/{contact_id}")
+def erase_contact(contact_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Erase a contact's personal data on request (GDPR art. 17): name and e-mail become null.
+
+    Admin only. The contact row stays (its role and seniority feed the loyalty signals).
+    """
+    require(user, "admin", doing="erase personal data")
+    found = store.con.execute(
+        "SELECT customer_id FROM contacts WHERE contact_id = ?", [contact_id]
+    ).fetchall()
+    if not found:
+        raise HTTPException(404, f"no contact {contact_id!r}")
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE contacts SET name = NULL, email = NULL WHERE contact_id = ?", [contact_id]
+        )
+    return {
+        "contact_id": contact_id,
+        "customer_id": str(found[0][0]),
+        "erased": ["name", "email"],
+        "rows": len(found),
+        "by": user.username,
+    }

@@ -1,0 +1,133 @@
+"""Login, tokens and the refusal of anonymous requests on every route."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+import riskseg
+from riskseg.api import ApiSettings, create_app
+from riskseg.api.auth import (
+    ROLES,
+    add_user,
+    hash_password,
+    issue_token,
+    remove_user,
+    verify_password,
+)
+from riskseg.errors import InputError
+
+PUBLIC = {("POST", "/api/login"), ("GET", "/api/health")}
+
+
+@pytest.fixture
+def client(store: riskseg.Store) -> TestClient:
+    add_user(store, "ana", password="correct horse", role="finance", now=datetime(2026, 1, 1))
+    return TestClient(create_app(ApiSettings(db=":memory:"), store=store))
+
+
+def _login(client: TestClient, username: str, password: str) -> str:
+    r = client.post("/api/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+def test_password_hash_format_and_check() -> None:
+    stored = hash_password("correct horse")
+    scheme, n, r, p, salt, digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", str(2**14), "8", "1")
+    assert len(base64.b64decode(salt)) == 16 and len(base64.b64decode(digest)) == 32
+    assert stored != hash_password("correct horse")  # a fresh salt each time
+    assert verify_password("correct horse", stored)
+    assert not verify_password("correct hors", stored)
+    assert not verify_password("x", "not a hash")
+
+
+def test_login_gives_a_token_that_works(client: TestClient, store: riskseg.Store) -> None:
+    r = client.post("/api/login", json={"username": "ana", "password": "correct horse"})
+    body = r.json()
+    assert r.status_code == 200 and body["role"] == "finance" and body["expires_at"]
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.json()["username"] == "ana" and me.json()["role"] == "finance"
+    # only the token's hash is stored
+    hashes = [r[0] for r in store.con.execute("SELECT token_hash FROM api_tokens").fetchall()]
+    assert body["token"] not in hashes and len(hashes[0]) == 64
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(client: TestClient) -> None:
+    wrong = client.post("/api/login", json={"username": "ana", "password": "wrong horse"})
+    unknown = client.post("/api/login", json={"username": "zoe", "password": "wrong horse"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    assert "token" not in wrong.json()
+
+
+def test_expired_token_is_refused(client: TestClient, store: riskseg.Store) -> None:
+    token, _ = issue_token(store, "ana", now=datetime(2020, 1, 1), days=1)
+    r = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+
+
+def test_removed_users_tokens_are_refused(client: TestClient, store: riskseg.Store) -> None:
+    token = _login(client, "ana", "correct horse")
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert remove_user(store, "ana") == 1
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_garbage_tokens_are_refused(client: TestClient) -> None:
+    for header in ("Bearer nonsense", "Basic YW5hOmNvcnJlY3Q=", "Bearer", "nonsense"):
+        r = client.get("/api/me", headers={"Authorization": header})
+        assert r.status_code == 401, header
+
+
+def test_users_are_checked(store: riskseg.Store) -> None:
+    now = datetime(2026, 1, 1)
+    assert set(ROLES) == {"admin", "finance", "sales", "service", "management", "viewer"}
+    with pytest.raises(InputError, match="role must be one of"):
+        add_user(store, "x", password="long enough", role="boss", now=now)
+    with pytest.raises(InputError, match="at least 8"):
+        add_user(store, "x", password="short", role="viewer", now=now)
+    add_user(store, "x", password="long enough", role="viewer", now=now)
+    with pytest.raises(InputError, match="exists already"):
+        add_user(store, "x", password="long enough", role="viewer", now=now)
+
+
+def _api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every API route; FastAPI >= 0.16x keeps an included router as one entry."""
+    found: list[APIRoute] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found.extend(_api_routes(included.routes))
+        else:
+            assert isinstance(route, APIRoute), f"{route} is not an API route: is it protected?"
+            found.append(route)
+    return found
+
+
+def test_every_route_but_login_and_health_refuses_anonymous_requests(client: TestClient) -> None:
+    app = client.app
+    routes = _api_routes(app.routes)  # type: ignore[attr-defined]
+    seen = {(m, r.path) for r in routes for m in r.methods}
+    # the schema lists the same routes: none is missed by the walk above
+    schema = app.openapi()["paths"]  # type: ignore[attr-defined]
+    assert seen == {(m.upper(), p) for p, ops in schema.items() for m in ops}
+    checked = 0
+    for method, route_path in sorted(seen):
+        path = re.sub(r"\{verb\}", "accept", route_path)
+        path = re.sub(r"\{[^}]+\}", "1", path)
+        r = client.request(method, path)
+        if (method, route_path) in PUBLIC:
+            assert r.status_code != 401, (method, route_path)
+        else:
+            assert r.status_code == 401, (method, route_path, r.status_code)
+            assert r.headers["WWW-Authenticate"] == "Bearer"
+            checked += 1
+    assert checked >= 8
