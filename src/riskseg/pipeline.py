@@ -27,6 +27,7 @@ from riskseg.models.base import Model, ModelMeta, save_model
 from riskseg.models.reasons import signal_values
 from riskseg.models.scorecard import Scorecard
 from riskseg.models.scores import Probability, scored_table
+from riskseg.playbook.engine import CONTRACT_ACTION_COLUMNS
 from riskseg.store.store import Store, quote_ident
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class RunResult:
         t = self.scored
         status = t.column("status").to_pylist() if t.num_rows else []
         customer = np.array([s != "prospect" for s in status], dtype=bool)
-        risk = _np(t, "risk_score")
+        risk = signal_values(t, "risk_score")
         revenue = self.revenue_12m if self.revenue_12m is not None else np.zeros(t.num_rows)
         bands = []
         edges = [low for _, low in RISK_BANDS[1:]] + [np.inf]
@@ -75,8 +76,8 @@ class RunResult:
                     "band": f"{name} ({low:.0f}-{min(high, 100):.0f})",
                     "customers": int(rows.sum()),
                     "revenue_12m": float(np.nansum(revenue[rows])),
-                    "churn_probability": _mean(_np(t, "churn_probability")[rows]),
-                    "payment_risk": _mean(_np(t, "payment_risk")[rows]),
+                    "churn_probability": _mean(signal_values(t, "churn_probability")[rows]),
+                    "payment_risk": _mean(signal_values(t, "payment_risk")[rows]),
                 }
             )
         unscored = customer & np.isnan(risk)
@@ -121,10 +122,6 @@ class RunResult:
             "notes": list(self.notes),
             "files": {k: str(v) for k, v in self.files.items()},
         }
-
-
-def _np(table: pa.Table, name: str) -> NDArray[np.float64]:
-    return signal_values(table, name)
 
 
 def _mean(values: NDArray[np.float64]) -> float | None:
@@ -349,14 +346,7 @@ def _write(result: RunResult, out: Path) -> None:
 
 #: actions.csv: the data contract's columns first, then what a person acting needs
 ACTION_EXPORT: tuple[str, ...] = (
-    "customer_id",
-    "as_of",
-    "action",
-    "owner",
-    "priority",
-    "reason",
-    "due_date",
-    "status",
+    *CONTRACT_ACTION_COLUMNS,
     "action_id",
     "expected_impact",
     "rule",

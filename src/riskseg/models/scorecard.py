@@ -265,25 +265,13 @@ class Scorecard(Model):
         # within-family share of each rule, over the rules that have data
         share = np.zeros_like(points)
         subs: dict[str, Array] = {}
-        fam_sub = []
         for name in fams:
             cols = np.array([r.family == name for r in rules])
-            w = np.where(np.isnan(points[:, cols]), 0.0, rule_w[:, cols])
-            total = w.sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                part = w / total[:, None]
-            share[:, cols] = np.where(total[:, None] > 0, part, 0.0)
-            sub = np.where(total > 0, np.nansum(share[:, cols] * points[:, cols], axis=1), np.nan)
-            subs[name] = sub
-            fam_sub.append(sub)
-        sub_matrix = np.column_stack(fam_sub)
+            subs[name], share[:, cols] = _weighted_mean(points[:, cols], rule_w[:, cols])
+        sub_matrix = np.column_stack(list(subs.values()))
         fam_w = np.array([f.weight for f in fams.values()])
         fam_w = fam_w * (1.0 + emphasis * np.nan_to_num(sub_matrix) / 100)
-        w = np.where(np.isnan(sub_matrix), 0.0, fam_w)
-        total = w.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fam_share = np.where(total[:, None] > 0, w / total[:, None], 0.0)
-        risk = np.where(total > 0, np.nansum(fam_share * sub_matrix, axis=1), np.nan)
+        risk, fam_share = _weighted_mean(sub_matrix, fam_w)
         fam_index = {name: i for i, name in enumerate(fams)}
         rule_fam_share = np.column_stack([fam_share[:, fam_index[str(r.family)]] for r in rules])
         contrib = np.nan_to_num(rule_fam_share * share * points)
@@ -304,11 +292,7 @@ class Scorecard(Model):
             q = self.value_quantiles_.get(rule.signal)
             if q is not None:
                 pct[:, j] = _percentile(values[:, j], np.asarray(q))
-        w = np.where(np.isnan(pct), 0.0, np.array([r.weight for r in rules]))
-        total = w.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total[:, None] > 0, w / total[:, None], 0.0)
-        value = np.where(total > 0, np.nansum(share * pct, axis=1), np.nan)
+        value, share = _weighted_mean(pct, np.array([r.weight for r in rules]))
         contrib = np.nan_to_num(share * pct)
         templates = [r.reason + ", {rank}" for r in rules]
         return value, Reasons(values, contrib, templates, unit="points", sign="+", ranks=pct)
@@ -322,11 +306,7 @@ class Scorecard(Model):
         rules = p.signals
         values = np.column_stack([signal_values(signals, r.signal) for r in rules])
         points = np.column_stack([r.points(values[:, j]) for j, r in enumerate(rules)])
-        w = np.where(np.isnan(points), 0.0, np.array([r.weight for r in rules]))
-        total = w.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total[:, None] > 0, w / total[:, None], 0.0)
-        score = np.where(total > 0, np.nansum(share * points, axis=1), np.nan)
+        score, share = _weighted_mean(points, np.array([r.weight for r in rules]))
         pd_ = signal_values(signals, "probability_of_default")
         insolvent = signal_values(signals, "insolvency") == 1.0
         has_report = ~np.isnan(pd_) | ~np.isnan(signal_values(signals, "credit_score"))
@@ -347,6 +327,20 @@ class Scorecard(Model):
             decision,
             Reasons(values, contrib, [r.reason for r in rules], unit="points", sign="+"),
         )
+
+
+def _weighted_mean(values: Array, weights: Array) -> tuple[Array, Array]:
+    """Row-wise weighted mean over the columns that have data, and each column's share of it.
+
+    ``values`` is n x k (NaN = no data); ``weights`` k or n x k. A row without data has a NaN
+    mean and shares of 0, so ``share * values`` (NaN as 0) adds up to the mean.
+    """
+    w = np.where(np.isnan(values), 0.0, np.broadcast_to(weights, values.shape))
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total[:, None] > 0, w / total[:, None], 0.0)
+    mean = np.where(total > 0, np.nansum(share * values, axis=1), np.nan)
+    return mean, share
 
 
 def _percentile(values: Array, quantiles: Array) -> Array:

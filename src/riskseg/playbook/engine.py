@@ -23,9 +23,10 @@ import numpy as np
 import pyarrow as pa
 
 from riskseg.playbook.constraints import apply_constraints
-from riskseg.playbook.rules import PlaybookSettings, Rule, check_rule_columns
+from riskseg.playbook.rules import PlaybookSettings, Rule, check_rule_columns, reason_fields
 
-#: the columns of a proposed action, in order (the data contract's ``actions`` plus ours)
+#: the columns of a proposed action, in order: the data contract's ``actions`` (the first
+#: :data:`CONTRACT_ACTION_COLUMNS`), then ours
 ACTION_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "as_of",
@@ -40,6 +41,7 @@ ACTION_COLUMNS: tuple[str, ...] = (
     "parameters",
     "control",
 )
+CONTRACT_ACTION_COLUMNS: tuple[str, ...] = ACTION_COLUMNS[:8]
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def evaluate(
     try:
         con.register("facts", facts)
         parts = [
-            _rule_actions(con, rule, when, impact, as_of, history) for rule, when, impact in rules
+            _rule_actions(con, columns, rule, when, impact, as_of, history)
+            for rule, when, impact in rules
         ]
     finally:
         con.close()
@@ -133,6 +136,7 @@ def evaluate(
 
 def _rule_actions(
     con: duckdb.DuckDBPyConnection,
+    columns: set[str],
     rule: Rule,
     when: str,
     impact: str,
@@ -140,13 +144,9 @@ def _rule_actions(
     history: History,
 ) -> list[dict[str, Any]]:
     fields = sorted(
-        {
-            f
-            for _, f, _, _ in string.Formatter().parse(rule.reason)
-            if f and f not in rule.parameters
-        }
+        {f for f in reason_fields(rule.reason) if f not in rule.parameters}
         | set(rule.carry)
-        | {"net_contribution_12m"} & _columns(con)
+        | {"net_contribution_12m"} & columns
     )
     select = ", ".join(['"customer_id"', f"({impact}) AS _impact"] + [f'"{f}"' for f in fields])
     found = con.execute(f"SELECT {select} FROM facts WHERE coalesce(({when}), false)").fetchall()
@@ -189,10 +189,6 @@ def _rule_actions(
             }
         )
     return out
-
-
-def _columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {str(r[0]) for r in con.execute("DESCRIBE facts").fetchall()}
 
 
 def _ladder_stage(rule: Rule, history: History, customer: str, row: dict[str, Any]) -> str | None:

@@ -88,7 +88,7 @@ def segment_and_propose(
             actions=actions,
         )
         migration = segment_migration(store, run_id)
-        actions = _with_ids(store, run_id, actions)
+        actions = _open_queue(store, run_id)
     return Proposed(segments, scored, actions, run_id, migration)
 
 
@@ -113,7 +113,7 @@ def with_segments(scored: pa.Table, segments: pa.Table) -> pa.Table:
     return out
 
 
-def _with_ids(store: Store, run_id: int, actions: pa.Table) -> pa.Table:
+def _open_queue(store: Store, run_id: int) -> pa.Table:
     """The work queue after the run: every open action (proposed or accepted, this run's and
     earlier runs' still waiting), with its id for ``riskseg action ID ...``."""
     table: pa.Table = store.con.sql(
@@ -124,5 +124,4 @@ def _with_ids(store: Store, run_id: int, actions: pa.Table) -> pa.Table:
         "ORDER BY owner, coalesce(expected_impact, 0) DESC, priority, action_id",
         params={"run": run_id},
     ).to_arrow_table()
-    del actions
     return table
