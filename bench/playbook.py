@@ -13,9 +13,7 @@ Run: ``.venv/bin/python bench/playbook.py`` (``--customers 100000`` for a quick 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import sys
 import time
 from collections import Counter
@@ -27,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 # bench/run.py and bench/scores.py (bench/ is on sys.path: run as a script)
-from run import _count, machine, run_json_worker, update_docs
-from scores import AS_OF, DOCS, prepare
+from run import run_json_worker
+from scores import AS_OF, bench_args, prepare, publish, record, serve_worker
 
 MARK_BEGIN, MARK_END = "<!-- bench:playbook -->", "<!-- /bench:playbook -->"
 TARGET_S = 120.0
@@ -124,8 +122,8 @@ def render(rec: dict[str, Any]) -> str:
         f"`{rec['command']}` on {m['nproc']} cores ({m['cpu']}, {m['ram_gib']} GiB), "
         f"{rec['date']}: {r['rows']:,} customers (the resampled signals of bench/scores.py, scored "
         "first, not timed here), the shipped playbook. The store has no contacts or surveys here, "
-        "so the account roll-up of the Loyalty Matrix is not in the segments' time (its survey "
-        "query took 3.4 s for 2.2M surveys, `tests/segments`).",
+        "so the account roll-up of the Loyalty Matrix (one DuckDB query over the surveys) is not "
+        "in the segments' time.",
         "",
         "| step | seconds |",
         "| --- | ---: |",
@@ -147,32 +145,13 @@ def render(rec: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--customers", type=_count, default=1_000_000)
-    p.add_argument("--train-customers", type=_count, default=3000)
-    p.add_argument("--worker", help=argparse.SUPPRESS)
-    p.add_argument("--params", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.worker:
-        print(
-            json.dumps(
-                {"playbook": worker_playbook}[args.worker](json.loads(args.params)), default=str
-            )
-        )
+    args = bench_args(__doc__, argv)
+    if serve_worker(args, {"playbook": worker_playbook}):
         return 0
     data = prepare(args.train_customers, args.customers)
     result = run_json_worker(__file__, "playbook", data)
-    rec = {
-        "machine": machine(),
-        "result": result,
-        "date": dt.date.today().isoformat(),
-        "command": "python bench/playbook.py"
-        + ("" if args.customers == 1_000_000 else f" --customers {args.customers}"),
-    }
-    section = render(rec)
-    print(section)
-    if args.customers == 1_000_000:
-        update_docs(DOCS, section, MARK_BEGIN, MARK_END)
+    rec = record("playbook.py", args, data, result)
+    publish(render(rec), args, (MARK_BEGIN, MARK_END))
     return 0 if result["timed_s"] <= TARGET_S else 1
 
 

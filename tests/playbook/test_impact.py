@@ -419,6 +419,7 @@ def test_demo_replay_shows_no_effect_where_the_demo_has_none(tmp_path: Path, sto
         inserted += len(ids)
 
     report = measure_impact(store, as_of=AS_OF, after_days=90)
+    print("\n" + report.format_text())  # `pytest -s`: the table of docs/impact.md
     assert report.pending == {}
     r = report["dunning_strict"]
     assert r.actions == inserted

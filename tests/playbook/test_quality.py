@@ -88,6 +88,7 @@ def test_each_behaviour_gets_one_of_its_intended_actions(
         b: sum(1 for c in groups[b] if actions[c] & intended) / len(groups[b])
         for b, intended in INTENDED.items()
     }
+    print("\n" + "\n".join(f"{b}: {s:.1%} of {len(groups[b])}" for b, s in shares.items()))
     missed = {b: round(s, 3) for b, s in shares.items() if s < 0.90}
     assert not missed, f"behaviours below 90%: {missed} (all: {shares})"
 
@@ -100,6 +101,9 @@ def test_on_time_core_customers_are_rarely_restricted(
     core = _active_by_behaviour(result, folder)["on_time_core"]
     restricted = [c for c in core if actions[c] & RESTRICTIVE]
     assert len(core) > 500
+    print(
+        f"\non_time_core with a restrictive action: {len(restricted) / len(core):.1%} of {len(core)}"
+    )
     assert len(restricted) / len(core) <= 0.05, sorted({a for c in restricted for a in actions[c]})
 
 

@@ -40,7 +40,10 @@ def _share(demo: tuple[Segments, dict], behaviour: str, segments: set[str]) -> f
         if truth[r["customer_id"]]["behaviour"] == behaviour and r["payment_segment"] is not None
     ]
     assert len(rows) > 30
-    return sum(r["payment_segment"] in segments for r in rows) / len(rows)
+    hits = sum(r["payment_segment"] in segments for r in rows)
+    # shown with `pytest -s`: the figures of docs/segments.md
+    print(f"{behaviour} in {sorted(segments)}: {hits / len(rows):.1%} ({hits} of {len(rows)})")
+    return hits / len(rows)
 
 
 def test_fixed_date_payers_are_found_with_their_pay_day(demo: tuple[Segments, dict]) -> None:
@@ -57,6 +60,9 @@ def test_fixed_date_payers_are_found_with_their_pay_day(demo: tuple[Segments, di
         if r["payment_segment"] == "fixed_date_payer"
         and r["usual_pay_day"] == truth[r["customer_id"]]["usual_pay_day"]
     ]
+    print(
+        f"fixed_date_payer with the right day: {len(right) / len(rows):.1%} ({len(right)} of {len(rows)})"
+    )
     assert len(right) / len(rows) >= 0.9
 
 

@@ -322,7 +322,8 @@ class RiskClassifier(Model):
 
         ``method="path"`` (default) is path attribution
         (:func:`~riskseg.models.contributions.path_contributions`), fast enough for 1M
-        customers; ``"shap"`` is LightGBM's exact ``pred_contrib``, about 8x slower.
+        customers; ``"shap"`` is LightGBM's exact ``pred_contrib``, several times slower
+        (both timed by ``make bench-scores``).
         """
         booster = self._booster()
         x = feature_matrix(as_arrow(signals_table), self.feature_names_)

@@ -1,8 +1,9 @@
 """Per-customer contributions of each signal to a LightGBM score, fast enough for 1M customers.
 
-LightGBM's exact SHAP values (``pred_contrib=True``) cost about 43 s per 100,000 rows for
-riskseg's churn model on this project's 2-core machine (``bench/scores.py``), so reasons for
-1M customers would take 7 minutes. Path attribution (Saabas 2014, the "treeinterpreter"
+LightGBM's exact SHAP values (``pred_contrib=True``) are several times slower per customer, and
+two models' reasons for 1M customers must fit in the run (``make bench-scores`` times both on
+the churn model side by side and writes the figures into ``docs/benchmarks.md``). Path
+attribution (Saabas 2014, the "treeinterpreter"
 method, XGBoost's ``approx_contribs``) walks each row's path through each tree and credits
 each split's feature with the change in the node's expected value. It needs only the leaf each
 row lands in (``pred_leaf``, as fast as predicting) and a per-tree table of path credits, and
@@ -63,8 +64,8 @@ def path_contributions(booster: lightgbm.Booster, x: Array, *, chunk: int = 100_
     sum of the trees' root values); each row adds up to ``booster.predict(x, raw_score=True)``.
 
     The sum over trees is one sparse product: rows x leaves (one 1 per tree, the leaf the row
-    lands in) times leaves x features (each leaf's path credits). On 100,000 rows and 200 trees
-    that took 2.4 s against 6.1 s for a loop of per-tree gathers.
+    lands in) times leaves x features (each leaf's path credits), rather than a Python loop of
+    per-tree gathers into strided columns.
     """
     model = booster.dump_model()
     bias = 0.0
