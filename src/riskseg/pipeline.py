@@ -9,7 +9,9 @@ fingerprint, version and training figures) into the output folder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -249,6 +251,7 @@ def run(
         scorecard_text=_scorecard_text(scorecard),
         playbook=playbook,
         record=record,
+        details=json.dumps(run_details_of(result), default=str),
     )
     result.scored = proposed.scored
     result.actions = proposed.actions
@@ -259,6 +262,17 @@ def run(
         say("writing")
         _write(result, Path(out_dir))
     return result
+
+
+def run_details_of(result: RunResult) -> dict[str, Any]:
+    """What the run's probabilities rest on, as stored with it (``riskseg.runs.run_details``):
+    ``basis`` (model or scorecard, per probability), ``notes`` and ``backtest`` (per target:
+    metrics of the model and its baselines, calibration bins), ``null`` when not backtested.
+    """
+    backtest = None
+    if result.backtest is not None:
+        backtest = dataclasses.asdict(result.backtest)
+    return {"basis": dict(result.basis), "notes": list(result.notes), "backtest": backtest}
 
 
 def _scorecard_text(path: str | None) -> str:

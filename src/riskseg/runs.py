@@ -8,7 +8,9 @@ that moved to a worse cell, with their scores and reasons, for the monthly revie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -42,6 +44,37 @@ class Migration:
     transitions: pa.Table
     #: customers that moved to a worse grid cell, worst move first
     movers: pa.Table
+
+
+def latest_run(store: Store) -> dict[str, Any] | None:
+    """The run the portfolio is read from: the latest ``as_of``, then the latest run of it.
+
+    >>> with Store(":memory:") as store:
+    ...     latest_run(store) is None
+    True
+    """
+    rows = store.con.execute(
+        "SELECT run_id, as_of FROM runs ORDER BY as_of DESC, run_id DESC LIMIT 1"
+    ).fetchall()
+    return {"run_id": int(rows[0][0]), "as_of": rows[0][1]} if rows else None
+
+
+def run_details(store: Store, run_id: int) -> dict[str, Any] | None:
+    """What a run's probabilities rested on, as the run stored it (``None`` before 0.1's
+    migration 5 or for a dry run): ``basis`` per probability, ``notes`` and ``backtest`` —
+    ``{"as_of", "results": [{"target", "model": {"auc", "pr_auc", "top_decile_lift",
+    "brier"} | None, "baselines": {name: metrics}, "calibration": [{"mean_predicted",
+    "observed_rate", "count"}], "fallback", "n_test", "n_test_events", ...}]}`` or ``None``
+    when the run was not backtested.
+
+    >>> with Store(":memory:") as store:
+    ...     run_details(store, 1) is None
+    True
+    """
+    rows = store.con.execute(
+        "SELECT details FROM run_details WHERE run_id = ?", [run_id]
+    ).fetchall()
+    return dict(json.loads(rows[0][0])) if rows else None
 
 
 def previous_run(store: Store, run_id: int) -> int | None:

@@ -4,28 +4,36 @@
 time. The routes are thin shells over :mod:`riskseg.playbook.actions`, :mod:`riskseg.runs`
 and :mod:`riskseg.api.auth` (docs/api.md).
 
-One store connection per app, guarded by a lock: DuckDB lets one process open a file for
-writing, and one connection used by one request at a time is the simplest correct way to
-share it between the server's threads. Requests are therefore served one at a time against
-the store; that is plenty for a department's queue and is the thing to change (a pool of
-cursors, or read-only replicas) if it ever is not. While the server runs, other processes
-(``riskseg run``, ``riskseg user``) cannot open the file: stop the server first.
+One store per app and a cursor of it per request: DuckDB lets one process open a file for
+writing, and inside that process each thread needs a connection of its own. Transactions are
+snapshots, so requests keep reading the last committed run while a run started from the API
+(``POST /api/runs``, :mod:`riskseg.api.jobs`) writes the next one in a thread of the server.
+While the server runs, other processes (``riskseg run``, ``riskseg user``) cannot open the
+file; they say so and point here.
+
+Who is calling: a bearer token (``Authorization: Bearer ...``, scripts) or the dashboard's
+session cookie, which holds the same kind of token. The cookie is ``HttpOnly`` and
+``SameSite=Strict``; on top of that a request that changes something and comes with the
+cookie must carry an ``Origin`` (or ``Referer``) of this server, so no other site can make a
+logged-in browser act (OWASP's CSRF defence in depth).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskseg import __version__
-from riskseg.api.auth import User, user_for_token
+from riskseg.api.auth import AuthError, LoginLimiter, User, login, user_for_token
 from riskseg.store.store import Store
 
 
@@ -36,6 +44,25 @@ class ApiSettings(BaseModel):
 
     db: str = Field(description="The store file (':memory:' for a throwaway one).")
     token_days: int = Field(30, ge=1, le=365, description="How long a login's token is valid.")
+    out_dir: str = Field(
+        "riskseg-out", description="Where runs started from the API write their files."
+    )
+    secure_cookies: bool = Field(
+        False, description="Send the session cookie over HTTPS only (behind a TLS proxy)."
+    )
+    login_attempts: int = Field(
+        5, ge=1, le=100, description="Failed logins per user or address before a pause."
+    )
+    login_window_s: int = Field(
+        900, ge=1, description="The pause, and the window failed logins are counted in."
+    )
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    role: str
 
 
 def now() -> datetime:
@@ -43,21 +70,25 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+#: the dashboard's session cookie (it holds a token like the bearer one)
+SESSION_COOKIE = "riskseg_session"
+
+
 class StoreHolder:
-    """The app's one store connection, opened on first use, and the lock that guards it."""
+    """The app's one store, opened on first use; each request works on a cursor of it."""
 
     def __init__(self, settings: ApiSettings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store
         self._owned = store is None
-        # an asyncio lock, taken in the event loop: waiting requests hold no worker thread,
-        # so the request that holds the lock can always finish in the thread pool
-        self.lock = asyncio.Lock()
 
     def get(self) -> Store:
         if self.store is None:
             self.store = Store(self.settings.db)
         return self.store
+
+    def cursor(self) -> Store:
+        return self.get().cursor()
 
     def close(self) -> None:
         if self._owned and self.store is not None:
@@ -65,10 +96,13 @@ class StoreHolder:
             self.store = None
 
 
-async def _store(request: Request) -> AsyncIterator[Store]:
+def _store(request: Request) -> Iterator[Store]:
     holder: StoreHolder = request.app.state.store
-    async with holder.lock:
-        yield holder.get()
+    store = holder.cursor()
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 StoreDep = Annotated[Store, Depends(_store)]
@@ -76,20 +110,66 @@ StoreDep = Annotated[Store, Depends(_store)]
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/login.")
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the request's ``Origin`` (or else ``Referer``) is this server."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return False
+    parts = urlsplit(source)
+    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+
+
 def _user(
+    request: Request,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            401,
-            "log in first: POST /api/login, then send Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return user_for_token(store, credentials.credentials, now=now())
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return user_for_token(store, credentials.credentials, now=now())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        if request.method not in _SAFE_METHODS and not same_origin(request):
+            raise HTTPException(
+                403, "a change sent with the session cookie must come from this server's pages"
+            )
+        return user_for_token(store, cookie, now=now())
+    raise HTTPException(
+        401,
+        "log in first: POST /api/login, then send Authorization: Bearer <token>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 UserDep = Annotated[User, Depends(_user)]
+
+
+def attempt_login(request: Request, store: Store, username: str, password: str) -> LoginResult:
+    """Log in through the failed-login limit (429 with ``Retry-After`` while it holds).
+
+    The API's ``POST /api/login`` and the dashboard's login form both come through here.
+    """
+    settings: ApiSettings = request.app.state.settings
+    limiter: LoginLimiter = request.app.state.login_limiter
+    address = request.client.host if request.client else "unknown"
+    clock = time.monotonic()
+    wait = limiter.wait(username, address, now=clock)
+    if wait:
+        raise HTTPException(
+            429,
+            f"too many failed logins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        token, expires = login(store, username, password, now=now(), days=settings.token_days)
+    except AuthError:
+        limiter.failed(username, address, now=clock)
+        raise
+    limiter.succeeded(username)
+    role = store.con.execute("SELECT role FROM users WHERE username = ?", [username]).fetchall()
+    return LoginResult(token, expires, str(role[0][0]))
 
 
 def require(user: User, *roles: str, doing: str) -> None:
@@ -108,6 +188,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     >>> TestClient(app).get("/api/health").json()["status"]
     'ok'
     """
+    from riskseg import web
     from riskseg.api import routes_actions, routes_auth, routes_customers
     from riskseg.api.errors import install_error_handlers
 
@@ -130,10 +211,14 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.store = holder
     app.state.settings = settings
+    app.state.login_limiter = LoginLimiter(
+        attempts=settings.login_attempts, window_s=settings.login_window_s
+    )
     install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_customers.router)
     app.include_router(routes_actions.router)
+    web.install(app)
 
     @app.get("/api/openapi.json", tags=["meta"])
     def openapi(user: UserDep) -> dict[str, Any]:

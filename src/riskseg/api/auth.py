@@ -19,11 +19,15 @@ Examples
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import duckdb
 
 from riskseg.errors import InputError, RisksegError
 from riskseg.store.store import Store
@@ -157,6 +161,59 @@ def login(
     return issue_token(store, username, now=now, days=days)
 
 
+def revoke_token(store: Store, token: str) -> None:
+    """Forget a token (logging out); an unknown token is no error."""
+    store.con.execute("DELETE FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed logins per username and per client address in a window.
+
+    Held in the server's memory: a restart forgets it, which is fine for its purpose (making
+    password guessing slow), and keeps a store copy free of client addresses.
+
+    >>> limiter = LoginLimiter(attempts=2, window_s=60)
+    >>> limiter.failed("ana", "10.0.0.1", now=0.0); limiter.failed("ana", "10.0.0.2", now=1.0)
+    >>> limiter.wait("ana", "10.0.0.3", now=2.0)
+    58
+    >>> limiter.wait("ana", "10.0.0.3", now=61.0)
+    0
+    """
+
+    def __init__(self, *, attempts: int, window_s: int) -> None:
+        self.attempts = attempts
+        self.window_s = window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, []) if now - t < self.window_s]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def wait(self, username: str, address: str, *, now: float) -> int:
+        """Seconds until another try is allowed (0: now)."""
+        with self._lock:
+            longest = 0.0
+            for key in (f"user:{username}", f"addr:{address}"):
+                recent = self._recent(key, now)
+                if len(recent) >= self.attempts:
+                    longest = max(longest, recent[-self.attempts] + self.window_s - now)
+            return int(longest + 0.999) if longest > 0 else 0
+
+    def failed(self, username: str, address: str, *, now: float) -> None:
+        with self._lock:
+            for key in (f"user:{username}", f"addr:{address}"):
+                self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(f"user:{username}", None)
+
+
 def user_for_token(store: Store, token: str, *, now: datetime) -> User:
     """The user a token belongs to; refuses unknown, expired and removed users' tokens."""
     digest = _token_hash(token)
@@ -167,5 +224,20 @@ def user_for_token(store: Store, token: str, *, now: datetime) -> User:
     ).fetchall()
     if not rows:
         raise AuthError("the token is unknown, expired or revoked: log in again")
-    store.con.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", [now, digest])
+    _touch(store, digest, now)
     return User(str(rows[0][0]), str(rows[0][1]))
+
+
+def _touch(store: Store, digest: str, now: datetime) -> None:
+    """Note when a token was last used, at most once a minute and never at any cost.
+
+    Twenty browser tabs with one token would otherwise write the same row twenty times at
+    once, and DuckDB refuses all but one of those writes (a transaction conflict); the time
+    a token was last used is worth neither the wait nor the failed request.
+    """
+    with contextlib.suppress(duckdb.TransactionException):
+        store.con.execute(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? "
+            "AND (last_used_at IS NULL OR last_used_at < ?)",
+            [now, digest, now - timedelta(minutes=1)],
+        )

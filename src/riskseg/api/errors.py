@@ -30,6 +30,7 @@ CODES: dict[int, str] = {
     405: "method_not_allowed",
     409: "conflict",
     422: "invalid_request",
+    429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
 }

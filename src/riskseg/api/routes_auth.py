@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskseg import __version__
-from riskseg.api.app import ApiSettings, StoreDep, UserDep, now
-from riskseg.api.auth import ALL_DEPARTMENTS, PERSONAL_DATA_ROLES, login
+from riskseg.api.app import StoreDep, UserDep, attempt_login
+from riskseg.api.auth import ALL_DEPARTMENTS, PERSONAL_DATA_ROLES
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -36,12 +36,8 @@ def health() -> dict[str, str]:
 @router.post("/login")
 def login_route(body: LoginBody, store: StoreDep, request: Request) -> TokenOut:
     """Exchange a username and password for a bearer token (401 when either is wrong)."""
-    settings: ApiSettings = request.app.state.settings
-    token, expires = login(store, body.username, body.password, now=now(), days=settings.token_days)
-    role = store.con.execute(
-        "SELECT role FROM users WHERE username = ?", [body.username]
-    ).fetchall()[0][0]
-    return TokenOut(token=token, expires_at=expires.isoformat(), role=str(role))
+    done = attempt_login(request, store, body.username, body.password)
+    return TokenOut(token=done.token, expires_at=done.expires_at.isoformat(), role=done.role)
 
 
 @router.get("/me")

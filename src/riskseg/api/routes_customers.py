@@ -16,6 +16,7 @@ from riskseg.api.app import StoreDep, UserDep, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.contract import TABLES
 from riskseg.playbook.actions import events, list_actions
+from riskseg.runs import latest_run
 from riskseg.store.store import Store, quote_ident
 
 router = APIRouter(prefix="/api", tags=["customers"])
@@ -44,14 +45,6 @@ _LIST_COLUMNS = (
 )
 _SEGMENTS = ("grid_segment", "payment_segment", "cluster", "loyalty", "abc_class")
 _SCORES = ("risk_score", "value_score", "churn_probability", "payment_risk", "clv_12m")
-
-
-def latest_run(store: Store) -> dict[str, Any] | None:
-    """The run customers are read from: the latest ``as_of``, then the latest run of it."""
-    rows = store.con.execute(
-        "SELECT run_id, as_of FROM runs ORDER BY as_of DESC, run_id DESC LIMIT 1"
-    ).fetchall()
-    return {"run_id": int(rows[0][0]), "as_of": rows[0][1]} if rows else None
 
 
 def _rows(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -109,11 +109,14 @@ def record_run(
     config: str,
     customers: pa.Table,
     actions: pa.Table,
+    details: str | None = None,
 ) -> int:
     """Write the run, its customers and the actions it proposed, in one transaction.
 
     ``customers`` has the :data:`RUN_CUSTOMER_COLUMNS` (missing ones are stored empty);
-    ``actions`` is what :func:`riskseg.playbook.engine.evaluate` returned. Returns the run id.
+    ``actions`` is what :func:`riskseg.playbook.engine.evaluate` returned; ``details`` is the
+    JSON of what the run's models rest on (:func:`riskseg.runs.run_details` reads it).
+    Returns the run id.
     """
     from riskseg import __version__
 
@@ -143,6 +146,8 @@ def record_run(
         con.register("run_customers_in", customers)
         con.execute(f"INSERT INTO run_customers SELECT ?, {select} FROM run_customers_in", [run_id])
         con.unregister("run_customers_in")
+        if details is not None:
+            con.execute("INSERT INTO run_details VALUES (?, ?)", [run_id, details])
         now = _now()
         con.register("actions_in", actions)
         con.execute(

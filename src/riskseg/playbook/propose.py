@@ -55,6 +55,7 @@ def segment_and_propose(
     scorecard_text: str,
     playbook: str | None = None,
     record: bool = True,
+    details: str | None = None,
 ) -> Proposed:
     """Segments, actions and (when ``record``) the stored run; ``scored`` gains segments."""
     segments = segment_customers(signals, scored, store=store, as_of=as_of)
@@ -86,6 +87,7 @@ def segment_and_propose(
             config=config_version(scorecard_text, settings),
             customers=stored,
             actions=actions,
+            details=details,
         )
         migration = segment_migration(store, run_id)
         actions = _open_queue(store, run_id)

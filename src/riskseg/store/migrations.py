@@ -257,12 +257,43 @@ CREATE TABLE api_tokens (
 );
 """
 
+# Webhook deliveries (docs/webhooks.md): one row per POST to an endpoint, with its attempts and
+# outcome, so an admin can see what reached whom. Only action ids are kept, never the body (it
+# names customers) or the secret.
+_V4_WEBHOOK_DELIVERIES = """
+CREATE TABLE webhook_deliveries (
+    delivery_id VARCHAR PRIMARY KEY,
+    run_id BIGINT,
+    url VARCHAR NOT NULL,
+    event VARCHAR NOT NULL,
+    actions VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    status VARCHAR NOT NULL,
+    http_status INTEGER,
+    error VARCHAR,
+    first_attempt_at TIMESTAMP NOT NULL,
+    last_attempt_at TIMESTAMP NOT NULL
+);
+"""
+
+# What a run's probabilities rest on (where each comes from, the backtest's metrics and
+# calibration bins), as JSON written in the run's transaction: the dashboard's model
+# validation page reads it, and it must describe the run the customers were scored by.
+_V5_RUN_DETAILS = """
+CREATE TABLE run_details (
+    run_id BIGINT PRIMARY KEY,
+    details VARCHAR NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
     ),
     Migration(2, "runs, their customers, actions and the actions' history", _V2_RUNS_AND_ACTIONS),
     Migration(3, "API users and their tokens", _V3_USERS_AND_TOKENS),
+    Migration(4, "webhook deliveries", _V4_WEBHOOK_DELIVERIES),
+    Migration(5, "what each run's models rest on: basis and backtest", _V5_RUN_DETAILS),
 )
 
 

@@ -140,6 +140,26 @@ class Store:
         self.schema_version = current_version(self.con)
 
     # -- life cycle -------------------------------------------------------------------
+    def cursor(self) -> Store:
+        """Another connection to the same open database, for another thread.
+
+        DuckDB lets one process open a file for writing; inside it, each thread needs a
+        connection of its own. Transactions are snapshots: a cursor reading while another
+        writes a run sees the last committed state until that run commits.
+
+        >>> with Store(":memory:") as store:
+        ...     _ = store.con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        ...     with store.cursor() as other:
+        ...         other.con.execute("SELECT x FROM t").fetchall()
+        [(1,)]
+        """
+        other = object.__new__(Store)
+        other.path = self.path
+        other.schema_version = self.schema_version
+        other.con = self.con.cursor()
+        other.con.execute("SET enable_progress_bar = false")
+        return other
+
     def close(self) -> None:
         self.con.close()
 
