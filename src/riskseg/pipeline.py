@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -324,9 +327,27 @@ def _clv(signals: pa.Table, prospect: NDArray[np.bool_], result: RunResult) -> p
 
 
 def _write(result: RunResult, out: Path) -> None:
+    """Write the run's files into a hidden folder beside them, then move each into place.
+
+    A run killed while writing (SIGKILL, a full disk) leaves the previous run's files whole:
+    each file appears complete or not at all (``os.replace`` is atomic on one file system).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".riskseg-writing-", dir=out))
+    try:
+        _write_into(result, staging)
+        for key, path in result.files.items():
+            final = out / path.relative_to(staging)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, final)
+            result.files[key] = final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_into(result: RunResult, out: Path) -> None:
     from riskseg.exports import to_csv
 
-    out.mkdir(parents=True, exist_ok=True)
     path = out / "customers_scored.csv"
     to_csv(result.scored, path)
     result.files["customers_scored"] = path

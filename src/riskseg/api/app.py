@@ -189,8 +189,9 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     'ok'
     """
     from riskseg import web
-    from riskseg.api import routes_actions, routes_auth, routes_customers
+    from riskseg.api import routes_actions, routes_auth, routes_customers, routes_runs
     from riskseg.api.errors import install_error_handlers
+    from riskseg.api.jobs import RunJobs
 
     holder = StoreHolder(settings, store)
 
@@ -211,6 +212,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.store = holder
     app.state.settings = settings
+    app.state.jobs = RunJobs(holder.cursor, clock=now)
     app.state.login_limiter = LoginLimiter(
         attempts=settings.login_attempts, window_s=settings.login_window_s
     )
@@ -218,6 +220,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_customers.router)
     app.include_router(routes_actions.router)
+    app.include_router(routes_runs.router)
     web.install(app)
 
     @app.get("/api/openapi.json", tags=["meta"])

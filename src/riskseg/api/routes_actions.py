@@ -1,4 +1,4 @@
-"""``GET /api/actions``, ``POST /api/actions/{id}/{verb}`` and ``GET /api/runs``.
+"""``GET /api/actions`` and ``POST /api/actions/{id}/{verb}``.
 
 A department role (finance, sales, service) sees and changes its own department's actions;
 admin and management see and change all; a viewer sees all and changes none.
@@ -94,14 +94,3 @@ def change_action(
         "by": user.username,
         "events": events(store, action_id),
     }
-
-
-@router.get("/runs")
-def runs(store: StoreDep, user: UserDep) -> dict[str, Any]:
-    """Every run, the latest first: as of, when, configuration, how many customers and actions."""
-    cur = store.con.execute(
-        "SELECT run_id, as_of, started_at, finished_at, config_version, fingerprint, customers, "
-        "actions, riskseg_version FROM runs ORDER BY as_of DESC, run_id DESC"
-    )
-    names = [d[0] for d in cur.description or ()]
-    return {"items": [dict(zip(names, r, strict=True)) for r in cur.fetchall()]}

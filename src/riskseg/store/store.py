@@ -128,6 +128,12 @@ class Store:
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the store {self.path} is open in another process (riskseg serve?): "
+                    "stop that process first, or start the run from the dashboard or with "
+                    "POST /api/runs while the server runs"
+                ) from exc
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         # riskseg draws its own progress bars; DuckDB's would interleave with them.
         self.con.execute("SET enable_progress_bar = false")
