@@ -143,21 +143,34 @@ def serve(
     token_days: Annotated[
         int, typer.Option("--token-days", help="How long a login's token is valid.", min=1)
     ] = 30,
+    out_dir: Annotated[
+        str, typer.Option("--out", help="Where runs started from the dashboard write files.")
+    ] = "riskseg-out",
+    secure_cookies: Annotated[
+        bool,
+        typer.Option("--secure-cookies", help="Session cookie over HTTPS only (TLS proxy)."),
+    ] = False,
 ) -> None:
-    """Serve the REST API (docs/api.md) until stopped with Ctrl+C.
+    """Serve the dashboard and the REST API (docs/dashboard.md, docs/api.md) until Ctrl+C.
 
-    For example `riskseg serve --db demo.duckdb` answers on http://127.0.0.1:8000/api/health.
+    For example `riskseg serve --db demo.duckdb` opens the dashboard on http://127.0.0.1:8000/
+    (log in as a user made with `riskseg user add`); scripts use POST /api/login and a token.
 
-    Log in with POST /api/login as a user made with `riskseg user add`.
+    The server holds the store file: while it runs, start runs from the dashboard or with
+    POST /api/runs (they execute inside the server, which keeps answering meanwhile); stop it
+    before `riskseg run`, `riskseg import` or `riskseg user`.
 
-    The server holds the store file: stop it before `riskseg run` or `riskseg user`.
-
-    Listen on another --host than 127.0.0.1 only behind a TLS proxy.
+    Listen on another --host than 127.0.0.1 only behind a TLS proxy, with --secure-cookies.
     """
     import uvicorn
 
     from riskseg.api.app import ApiSettings, create_app
     from riskseg.store.store import default_db_path
 
-    settings = ApiSettings(db=db or default_db_path(), token_days=token_days)
+    settings = ApiSettings(
+        db=db or default_db_path(),
+        token_days=token_days,
+        out_dir=out_dir,
+        secure_cookies=secure_cookies,
+    )
     uvicorn.run(create_app(settings), host=host, port=port)

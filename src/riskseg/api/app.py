@@ -45,16 +45,16 @@ class ApiSettings(BaseModel):
     db: str = Field(description="The store file (':memory:' for a throwaway one).")
     token_days: int = Field(30, ge=1, le=365, description="How long a login's token is valid.")
     out_dir: str = Field(
-        "riskseg-out", description="Where runs started from the API write their files."
+        default="riskseg-out", description="Where runs started from the API write their files."
     )
     secure_cookies: bool = Field(
-        False, description="Send the session cookie over HTTPS only (behind a TLS proxy)."
+        default=False, description="Send the session cookie over HTTPS only (behind a TLS proxy)."
     )
     login_attempts: int = Field(
-        5, ge=1, le=100, description="Failed logins per user or address before a pause."
+        default=5, ge=1, le=100, description="Failed logins per user or address before a pause."
     )
     login_window_s: int = Field(
-        900, ge=1, description="The pause, and the window failed logins are counted in."
+        default=900, ge=1, description="The pause, and the window failed logins are counted in."
     )
 
 
@@ -189,7 +189,13 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     'ok'
     """
     from riskseg import web
-    from riskseg.api import routes_actions, routes_auth, routes_customers, routes_runs
+    from riskseg.api import (
+        routes_actions,
+        routes_auth,
+        routes_customers,
+        routes_data,
+        routes_runs,
+    )
     from riskseg.api.errors import install_error_handlers
     from riskseg.api.jobs import RunJobs
 
@@ -221,6 +227,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     app.include_router(routes_customers.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_runs.router)
+    app.include_router(routes_data.router)
     web.install(app)
 
     @app.get("/api/openapi.json", tags=["meta"])

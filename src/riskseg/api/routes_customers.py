@@ -15,7 +15,9 @@ from fastapi import APIRouter, HTTPException, Query
 from riskseg.api.app import StoreDep, UserDep, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.contract import TABLES
+from riskseg.errors import InputError
 from riskseg.playbook.actions import events, list_actions
+from riskseg.privacy import erase_contact
 from riskseg.runs import latest_run
 from riskseg.store.store import Store, quote_ident
 
@@ -142,25 +144,22 @@ def customer(customer_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]
 
 
 @router.delete("/contacts/{contact_id}")
-def erase_contact(contact_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
-    """Erase a contact's personal data on request (GDPR art. 17): name and e-mail become null.
+def erase_contact_route(contact_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
+    """Erase a contact's personal data on request (GDPR art. 17): name and e-mail become
+    null, and quarantined copies of their rows are removed (file, line and reason stay).
 
     Admin only. The contact row stays (its role and seniority feed the loyalty signals).
     """
     require(user, "admin", doing="erase personal data")
-    found = store.con.execute(
-        "SELECT customer_id FROM contacts WHERE contact_id = ?", [contact_id]
-    ).fetchall()
-    if not found:
-        raise HTTPException(404, f"no contact {contact_id!r}")
-    with store.transaction() as con:
-        con.execute(
-            "UPDATE contacts SET name = NULL, email = NULL WHERE contact_id = ?", [contact_id]
-        )
+    try:
+        done = erase_contact(store, contact_id)
+    except InputError as exc:
+        raise HTTPException(404, str(exc)) from exc
     return {
         "contact_id": contact_id,
-        "customer_id": str(found[0][0]),
+        "customer_id": done.customer_id,
         "erased": ["name", "email"],
-        "rows": len(found),
+        "rows": done.contacts,
+        "quarantined_rows": done.quarantined,
         "by": user.username,
     }
