@@ -131,3 +131,38 @@ def test_every_route_but_login_and_health_refuses_anonymous_requests(client: Tes
             assert r.headers["WWW-Authenticate"] == "Bearer"
             checked += 1
     assert checked >= 8
+
+
+def test_failed_logins_are_limited_per_user_and_address(store: riskseg.Store) -> None:
+    add_user(store, "ana", password="correct horse", role="finance", now=datetime(2026, 1, 1))
+    app = create_app(ApiSettings(db=":memory:", login_attempts=3, login_window_s=600), store=store)
+    client = TestClient(app)
+    for _ in range(3):
+        wrong = client.post("/api/login", json={"username": "ana", "password": "guess"})
+        assert wrong.status_code == 401
+    # the right password is refused too while the pause lasts: guessing gets no answer
+    r = client.post("/api/login", json={"username": "ana", "password": "correct horse"})
+    assert r.status_code == 429, r.text
+    assert 0 < int(r.headers["Retry-After"]) <= 600
+    assert r.json()["error"]["code"] == "too_many_requests"
+    # the address is paused for other names as well
+    other = client.post("/api/login", json={"username": "zoe", "password": "x"})
+    assert other.status_code == 429
+
+
+def test_the_session_cookie_works_and_changes_need_this_servers_origin(
+    client: TestClient, store: riskseg.Store
+) -> None:
+    from riskseg.api.app import SESSION_COOKIE
+
+    token = _login(client, "ana", "correct horse")
+    browser = TestClient(client.app, base_url="http://testserver")
+    browser.cookies.set(SESSION_COOKIE, token)
+    assert browser.get("/api/me").json()["username"] == "ana"
+    # a change sent with the cookie from another site (or with no origin) is refused
+    for headers in ({}, {"Origin": "http://evil.example"}, {"Referer": "http://evil.example/x"}):
+        r = browser.post("/api/actions/1/accept", headers=headers)
+        assert r.status_code == 403, headers
+        assert "this server's pages" in r.json()["error"]["message"]
+    same = browser.post("/api/actions/999999/accept", headers={"Origin": "http://testserver"})
+    assert same.status_code == 404  # past the origin check: the action does not exist
