@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from riskseg.contract import TABLES
@@ -64,6 +65,8 @@ class RunResult:
     segments: Segments | None = None
     run_id: int | None = None
     migration: Migration | None = None
+    #: every signal of every customer as of the run (written as signals.parquet)
+    signals: pa.Table | None = None
 
     def summary(self) -> dict[str, Any]:
         """Counts by risk band, where each probability comes from, backtest AUCs, files."""
@@ -209,6 +212,7 @@ def run(
     signals = cache(as_of) if models else compute_signals(store, as_of=as_of)
     fingerprint = data_fingerprint(store)
     result = RunResult(as_of, fingerprint, pa.table({}))
+    result.signals = signals
     result.revenue_12m = signal_values(signals, "revenue_12m")
     status = _status(store, signals)
     prospect = np.array([s == "prospect" for s in status], dtype=bool)
@@ -254,7 +258,7 @@ def run(
         scorecard_text=_scorecard_text(scorecard),
         playbook=playbook,
         record=record,
-        details=json.dumps(run_details_of(result), default=str),
+        details=json.dumps(run_details_of(result, out_dir), default=str),
     )
     result.scored = proposed.scored
     result.actions = proposed.actions
@@ -267,15 +271,22 @@ def run(
     return result
 
 
-def run_details_of(result: RunResult) -> dict[str, Any]:
+def run_details_of(result: RunResult, out_dir: str | Path | None) -> dict[str, Any]:
     """What the run's probabilities rest on, as stored with it (``riskseg.runs.run_details``):
-    ``basis`` (model or scorecard, per probability), ``notes`` and ``backtest`` (per target:
-    metrics of the model and its baselines, calibration bins), ``null`` when not backtested.
+    ``basis`` (model or scorecard, per probability), ``notes``, ``backtest`` (per target:
+    metrics of the model and its baselines, calibration bins; ``null`` when not backtested)
+    and ``signals_file``, where the run's signals are (``null`` when it wrote no files).
     """
     backtest = None
     if result.backtest is not None:
         backtest = dataclasses.asdict(result.backtest)
-    return {"basis": dict(result.basis), "notes": list(result.notes), "backtest": backtest}
+    signals = str((Path(out_dir) / SIGNALS_FILE).resolve()) if out_dir is not None else None
+    return {
+        "basis": dict(result.basis),
+        "notes": list(result.notes),
+        "backtest": backtest,
+        "signals_file": signals,
+    }
 
 
 def _scorecard_text(path: str | None) -> str:
@@ -326,6 +337,10 @@ def _clv(signals: pa.Table, prospect: NDArray[np.bool_], result: RunResult) -> p
     return table
 
 
+#: every signal of every customer as of the run, beside customers_scored.csv
+SIGNALS_FILE = "signals.parquet"
+
+
 def _write(result: RunResult, out: Path) -> None:
     """Write the run's files into a hidden folder beside them, then move each into place.
 
@@ -347,6 +362,13 @@ def _write(result: RunResult, out: Path) -> None:
 
 def _write_into(result: RunResult, out: Path) -> None:
     from riskseg.exports import to_csv
+
+    if result.signals is not None:
+        # sorted by customer (compute_signals' order) in small row groups, so one customer's
+        # row is read from a few kB by the profile (riskseg.runs.customer_signals)
+        path = out / SIGNALS_FILE
+        pq.write_table(result.signals, path, row_group_size=16_384, compression="zstd")
+        result.files["signals"] = path
 
     path = out / "customers_scored.csv"
     to_csv(result.scored, path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -75,6 +76,28 @@ def run_details(store: Store, run_id: int) -> dict[str, Any] | None:
         "SELECT details FROM run_details WHERE run_id = ?", [run_id]
     ).fetchall()
     return dict(json.loads(rows[0][0])) if rows else None
+
+
+def customer_signals(store: Store, run_id: int, customer_id: str) -> dict[str, Any] | None:
+    """One customer's signals as of a run, from the ``signals.parquet`` the run wrote.
+
+    ``None`` when the run wrote no files or the file has moved since; each signal's meaning,
+    unit and family are in :data:`riskseg.signals.registry.REGISTRY`.
+
+    >>> with Store(":memory:") as store:
+    ...     customer_signals(store, 1, "C1") is None
+    True
+    """
+    details = run_details(store, run_id) or {}
+    path = details.get("signals_file")
+    if not path or not Path(path).is_file():
+        return None
+    cur = store.con.execute(
+        "SELECT * FROM read_parquet(?) WHERE customer_id = ?", [path, customer_id]
+    )
+    names = [d[0] for d in cur.description or ()]
+    found = cur.fetchall()
+    return dict(zip(names, found[0], strict=True)) if found else None
 
 
 def previous_run(store: Store, run_id: int) -> int | None:

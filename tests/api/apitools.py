@@ -33,12 +33,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[riskseg.Store]:
 
 
 @pytest.fixture(scope="module")
-def clients(demo: riskseg.Store) -> dict[str, TestClient]:
-    app = create_app(ApiSettings(db=":memory:"), store=demo)
-    out = {}
+def clients(demo: riskseg.Store, tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
+    out = str(tmp_path_factory.mktemp("api-runs"))
+    app = create_app(ApiSettings(db=":memory:", out_dir=out), store=demo)
+    logged_in = {}
     for role in ROLES:
         c = TestClient(app)
         r = c.post("/api/login", json={"username": role, "password": f"{role}-password"})
         c.headers["Authorization"] = f"Bearer {r.json()['token']}"
-        out[role] = c
-    return out
+        logged_in[role] = c
+    return logged_in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from apitools import clients, demo
@@ -69,6 +70,23 @@ def test_a_run_started_from_the_api_executes_while_the_server_keeps_answering(
     assert one["details"]["backtest"] is None  # asked without a backtest
     n = demo.con.execute("SELECT count(*) FROM run_customers WHERE run_id = ?", [before + 1])
     assert n.fetchall()[0][0] == state["customers"]
+
+    # the run's files are where the job says, and the profile explains every score with them
+    files = {p.name for p in Path(state["out_dir"]).iterdir()}
+    assert {"customers_scored.csv", "actions.csv", "report.html", "signals.parquet"} <= files
+    [(top,)] = demo.con.execute(
+        "SELECT customer_id FROM run_customers WHERE run_id = ? AND status = 'active' "
+        "ORDER BY risk_score DESC LIMIT 1",
+        [before + 1],
+    ).fetchall()
+    profile = clients["viewer"].get(f"/api/customers/{top}").json()
+    why = profile["explanations"]
+    assert why["risk_score"]["reasons"] and why["value_score"]["reasons"]
+    assert why["churn_probability"]["basis"].startswith(("model:", "scorecard:"))
+    assert sum(v or 0 for v in why["risk_score"]["families"].values()) > 0
+    signals = {s["name"]: s for s in profile["signals"]}
+    assert signals["revenue_12m"]["family"] == "value" and signals["revenue_12m"]["meaning"]
+    assert len(signals) > 100
 
 
 def test_only_admin_and_management_start_runs(clients: dict[str, TestClient]) -> None:

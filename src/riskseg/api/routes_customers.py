@@ -18,7 +18,8 @@ from riskseg.contract import TABLES
 from riskseg.errors import InputError
 from riskseg.playbook.actions import events, list_actions
 from riskseg.privacy import erase_contact
-from riskseg.runs import latest_run
+from riskseg.runs import customer_signals, latest_run
+from riskseg.signals.registry import REGISTRY
 from riskseg.store.store import Store, quote_ident
 
 router = APIRouter(prefix="/api", tags=["customers"])
@@ -46,6 +47,8 @@ _LIST_COLUMNS = (
     "payment_segment",
 )
 _SEGMENTS = ("grid_segment", "payment_segment", "cluster", "loyalty", "abc_class")
+#: the scorecard's risk families, each stored as the points it adds (``risk_<family>``)
+RISK_FAMILIES = ("payment", "commercial", "cost_to_serve", "external", "conduct", "loyalty")
 _SCORES = ("risk_score", "value_score", "churn_probability", "payment_risk", "clv_12m")
 
 
@@ -136,11 +139,49 @@ def customer(customer_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]
         "status": row.get("status"),
         "scores": {k: row.get(k) for k in (*_SCORES, "net_clv_12m")},
         "reasons": row.get("reasons"),
+        "explanations": _explanations(row),
+        "signals": _signals(store, run["run_id"], customer_id) if run and scored else None,
         "segments": {k: row.get(k) for k in _SEGMENTS},
         "actions": actions,
         "contacts": contacts,
         "personal_data_hidden": user.role not in PERSONAL_DATA_ROLES,
     }
+
+
+def _explanations(row: dict[str, Any]) -> dict[str, Any]:
+    """Each score with the reasons it was given and where it comes from."""
+    return {
+        "risk_score": {
+            "reasons": row.get("reasons"),
+            "families": {f: row.get(f"risk_{f}") for f in RISK_FAMILIES},
+        },
+        "value_score": {"reasons": row.get("value_reasons")},
+        "churn_probability": {"basis": row.get("churn_basis"), "reasons": row.get("churn_reasons")},
+        "payment_risk": {
+            "basis": row.get("payment_risk_basis"),
+            "reasons": row.get("payment_risk_reasons"),
+        },
+        "prospect_decision": row.get("prospect_decision"),
+    }
+
+
+def _signals(store: Store, run_id: int, customer_id: str) -> list[dict[str, Any]] | None:
+    """The customer's signals as of the run, each with its family, unit and meaning."""
+    values = customer_signals(store, run_id, customer_id)
+    if values is None:
+        return None
+    return [
+        {
+            "name": name,
+            "family": sig.family,
+            "value": values[name],
+            "unit": sig.unit,
+            "meaning": sig.meaning,
+            "direction": str(sig.direction),
+        }
+        for name, sig in REGISTRY.items()
+        if name in values
+    ]
 
 
 @router.delete("/contacts/{contact_id}")

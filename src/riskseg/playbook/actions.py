@@ -50,6 +50,19 @@ RUN_CUSTOMER_COLUMNS: tuple[str, ...] = (
     "loyalty",
     "abc_class",
     "reasons",
+    # migration 6, appended in the table's column order
+    "churn_reasons",
+    "churn_basis",
+    "payment_risk_reasons",
+    "payment_risk_basis",
+    "value_reasons",
+    "prospect_decision",
+    "risk_payment",
+    "risk_commercial",
+    "risk_cost_to_serve",
+    "risk_external",
+    "risk_conduct",
+    "risk_loyalty",
 )
 
 
@@ -237,17 +250,22 @@ def list_actions(
     owner: str | None = None,
     status: str | None = None,
     customer: str | None = None,
+    run_id: int | None = None,
     include_control: bool = False,
     limit: int | None = None,
 ) -> pa.Table:
-    """Actions as a department's work queue: the most money at stake first."""
+    """Actions as a department's work queue: the most money at stake first.
+
+    ``run_id``: only the actions that run proposed.
+    """
     if owner is not None and owner not in OWNERS:
         raise InputError(f"--owner must be one of {', '.join(OWNERS)}, not {owner!r}")
     if status is not None and status not in STATUSES:
         raise InputError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
     where = ["TRUE"]
     params: list[Any] = []
-    for column, value in (("owner", owner), ("status", status), ("customer_id", customer)):
+    filters = (("owner", owner), ("status", status), ("customer_id", customer), ("run_id", run_id))
+    for column, value in filters:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

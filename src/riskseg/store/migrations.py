@@ -286,6 +286,24 @@ CREATE TABLE run_details (
 );
 """
 
+# Every score is explained where it is read (the API, the dashboard, the review), not only in
+# customers_scored.csv: the reasons of the churn, late-payment and value scores, where each
+# probability comes from, and the six risk families' points the risk score adds up from.
+_V6_RUN_REASONS = """
+ALTER TABLE run_customers ADD COLUMN churn_reasons VARCHAR;
+ALTER TABLE run_customers ADD COLUMN churn_basis VARCHAR;
+ALTER TABLE run_customers ADD COLUMN payment_risk_reasons VARCHAR;
+ALTER TABLE run_customers ADD COLUMN payment_risk_basis VARCHAR;
+ALTER TABLE run_customers ADD COLUMN value_reasons VARCHAR;
+ALTER TABLE run_customers ADD COLUMN prospect_decision VARCHAR;
+ALTER TABLE run_customers ADD COLUMN risk_payment DOUBLE;
+ALTER TABLE run_customers ADD COLUMN risk_commercial DOUBLE;
+ALTER TABLE run_customers ADD COLUMN risk_cost_to_serve DOUBLE;
+ALTER TABLE run_customers ADD COLUMN risk_external DOUBLE;
+ALTER TABLE run_customers ADD COLUMN risk_conduct DOUBLE;
+ALTER TABLE run_customers ADD COLUMN risk_loyalty DOUBLE;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
@@ -294,6 +312,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "API users and their tokens", _V3_USERS_AND_TOKENS),
     Migration(4, "webhook deliveries", _V4_WEBHOOK_DELIVERIES),
     Migration(5, "what each run's models rest on: basis and backtest", _V5_RUN_DETAILS),
+    Migration(6, "every score's reasons and the risk families, per run", _V6_RUN_REASONS),
 )
 
 
