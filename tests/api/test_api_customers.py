@@ -68,7 +68,7 @@ def test_filter_and_sort_injection_attempts_are_harmless(
         assert r.status_code == 200 and r.json()["total"] == 0, q
     r = c.get("/api/customers", params={"segment": "x' OR '1'='1"})
     assert r.status_code == 200 and r.json()["total"] == 0
-    for sort in ("risk_score; DROP TABLE runs", "name", "1", "rc.risk_score DESC, (SELECT 1)"):
+    for sort in ("risk_score; DROP TABLE runs", "c.name", "1", "rc.risk_score DESC, (SELECT 1)"):
         assert c.get("/api/customers", params={"sort": sort}).status_code == 422, sort
     assert c.get("/api/customers", params={"order": "desc; --"}).status_code == 422
     assert demo.count("customers") == 120
