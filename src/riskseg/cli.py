@@ -614,7 +614,9 @@ def mapping_suggest(
 # (run first: the --help examples run in this order and the playbook's read the run's actions)
 from riskseg import cli_run  # noqa: E402, F401, I001
 from riskseg import cli_actions  # noqa: E402, F401
+from riskseg import cli_report  # noqa: E402, F401
 from riskseg import cli_api  # noqa: E402, F401
+from riskseg import cli_webhooks  # noqa: E402, F401
 
 
 def main() -> None:
