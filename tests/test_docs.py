@@ -105,6 +105,10 @@ def test_help_explains_every_command() -> None:
         ["user", "token", "--help"],
         ["user", "list", "--help"],
         ["serve", "--help"],
+        ["report", "--help"],
+        ["webhooks", "--help"],
+        ["webhooks", "test", "--help"],
+        ["webhooks", "log", "--help"],
     ):
         result = subprocess.run(
             [RISKSEG, *args],

@@ -150,6 +150,15 @@ def serve(
         bool,
         typer.Option("--secure-cookies", help="Session cookie over HTTPS only (TLS proxy)."),
     ] = False,
+    webhooks: Annotated[
+        str | None,
+        typer.Option(
+            "--webhooks",
+            help="Runs started from the dashboard POST their new high-priority actions to "
+            "the URLs of this file (docs/webhooks.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and the REST API (docs/dashboard.md, docs/api.md) until Ctrl+C.
 
@@ -172,5 +181,6 @@ def serve(
         token_days=token_days,
         out_dir=out_dir,
         secure_cookies=secure_cookies,
+        webhooks=webhooks,
     )
     uvicorn.run(create_app(settings), host=host, port=port)

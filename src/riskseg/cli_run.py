@@ -6,6 +6,7 @@ Registered on :data:`riskseg.cli.app` when ``riskseg.cli`` is imported.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,6 +97,15 @@ def run(
             "--playbook", help="Your playbook YAML (default: the shipped one).", show_default=False
         ),
     ] = None,
+    webhooks: Annotated[
+        Path | None,
+        typer.Option(
+            "--webhooks",
+            help="POST the run's new high-priority actions to the URLs of this file "
+            "(docs/webhooks.md).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -118,6 +128,13 @@ def run(
     from riskseg.pipeline import run as run_pipeline
 
     day = _parse_day(as_of)
+    hooks = None
+    if webhooks is not None:
+        from riskseg.webhooks import endpoint_secrets, load_webhooks
+
+        # before the run: a bad file or an unset secret fails in a second, not after an hour
+        hooks = load_webhooks(webhooks)
+        endpoint_secrets(hooks)
     with _open(db) as store:
         if data_dir is not None:
             from riskseg.ingest.importer import import_path
@@ -143,6 +160,18 @@ def run(
                 playbook=str(playbook) if playbook else None,
                 progress=hook,
             )
+        if hooks is not None and result.run_id is not None:
+            from riskseg.webhooks import deliver_new_actions
+
+            with err.status("Sending webhooks..."):
+                sent = deliver_new_actions(store, result.run_id, hooks, now=datetime.now(UTC))
+            for d in sent:
+                err.print(
+                    f"webhook {d.url}: {'delivered' if d.delivered else 'FAILED'} "
+                    f"({len(d.actions)} actions, {d.attempts} attempt(s))"
+                    + ("" if d.delivered else f": {d.error}"),
+                    highlight=False,
+                )
     summary = result.summary()
     if as_json:
         print(json.dumps(summary, indent=2, default=str))

@@ -21,7 +21,7 @@ logged-in browser act (OWASP's CSRF defence in depth).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +46,9 @@ class ApiSettings(BaseModel):
     token_days: int = Field(30, ge=1, le=365, description="How long a login's token is valid.")
     out_dir: str = Field(
         default="riskseg-out", description="Where runs started from the API write their files."
+    )
+    webhooks: str | None = Field(
+        default=None, description="A webhooks file: runs started here POST their new actions."
     )
     secure_cookies: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (behind a TLS proxy)."
@@ -178,6 +181,25 @@ def require(user: User, *roles: str, doing: str) -> None:
         raise HTTPException(403, f"a {user.role} user cannot {doing} (allowed: {', '.join(roles)})")
 
 
+def _webhooks_after(settings: ApiSettings) -> Callable[[Store, int], None] | None:
+    """What a run started from the API does once recorded: send the webhooks, if any.
+
+    The file is read and its secrets checked when the app is made, so a bad file stops the
+    server at start instead of failing every run later; delivery runs in the run's thread.
+    """
+    if settings.webhooks is None:
+        return None
+    from riskseg.webhooks import deliver_new_actions, endpoint_secrets, load_webhooks
+
+    hooks = load_webhooks(settings.webhooks)
+    endpoint_secrets(hooks)
+
+    def after(store: Store, run_id: int) -> None:
+        deliver_new_actions(store, run_id, hooks, now=now())
+
+    return after
+
+
 def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     """The REST API over the store of ``settings.db`` (or an open ``store``: tests, notebooks).
 
@@ -218,7 +240,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.store = holder
     app.state.settings = settings
-    app.state.jobs = RunJobs(holder.cursor, clock=now)
+    app.state.jobs = RunJobs(holder.cursor, clock=now, after=_webhooks_after(settings))
     app.state.login_limiter = LoginLimiter(
         attempts=settings.login_attempts, window_s=settings.login_window_s
     )
