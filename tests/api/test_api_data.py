@@ -131,3 +131,18 @@ def test_erasing_a_contact_removes_its_quarantined_copies(
     ).fetchall()[0][0]
     assert leaks == 0
     assert clients["admin"].delete("/api/contacts/K-NOBODY").status_code == 404
+
+
+def test_the_portfolio_review_comes_from_the_server(clients: dict[str, TestClient]) -> None:
+    from openpyxl import load_workbook
+
+    r = clients["management"].get("/api/reports/review.xlsx")
+    assert r.status_code == 200, r.text
+    assert "portfolio-review-2025-12-31.xlsx" in r.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames[0] == "Summary" and "finance" in book.sheetnames
+    page = clients["viewer"].get("/api/reports/review.html")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    # a department sees only its own queue, so not the review that holds all of them
+    assert clients["finance"].get("/api/reports/review.html").status_code == 403
+    assert clients["viewer"].get("/api/reports/review.pdf").status_code == 422

@@ -405,3 +405,16 @@ def test_admin_and_management_start_a_run_from_the_runs_page(
     assert '<td class="date">2025-06-30</td>' in page and "management" in page
     latest = portfolio.latest(store)
     assert latest is not None and latest.run_id == 2
+
+
+def test_reviewers_download_the_monthly_review_from_the_portfolio(
+    clients: dict[str, TestClient],
+) -> None:
+    html = clients["management"].get("/").text
+    link = re.search(r'href="(/api/reports/review\.xlsx\?run=\d+)"', html)
+    assert link, "no link to the review workbook"
+    book = clients["management"].get(link.group(1).replace("&amp;", "&"))
+    assert book.status_code == 200 and book.content[:2] == b"PK"  # an .xlsx is a zip
+    # a department role sees its own queue only: no link, and the server refuses it
+    assert "/api/reports/review" not in clients["finance"].get("/").text
+    assert clients["finance"].get(link.group(1)).status_code == 403

@@ -20,7 +20,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pyarrow.csv as pacsv
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -246,3 +246,41 @@ def export_actions(
     """The work queue as CSV (your department's, or all for admin, management and viewer)."""
     table = list_actions(store, owner=_owner_for(user, owner), status=status)
     return _csv(table, "actions.csv")
+
+
+#: roles that see the monthly review: it holds every department's queue
+REVIEWERS: tuple[str, ...] = ("admin", "management", "viewer")
+
+
+@router.get("/reports/review.{kind}", response_class=Response)
+def review(
+    kind: Literal["html", "xlsx"],
+    store: StoreDep,
+    user: UserDep,
+    run: Annotated[int | None, Query(ge=1, description="A run id; default the latest.")] = None,
+) -> Response:
+    """The monthly portfolio review of ``riskseg report`` (docs/report.md), as a page or a
+    workbook, made from the store while the server holds it."""
+    require(user, *REVIEWERS, doing="read the portfolio review (it holds every queue)")
+    from riskseg.reports.review import portfolio_review, write_review
+
+    if latest_run(store) is None:
+        raise HTTPException(404, "no run yet: run riskseg run or POST /api/runs first")
+    made = portfolio_review(store, run_id=run)
+    folder = Path(tempfile.mkdtemp(prefix="riskseg-review-"))
+    try:
+        page, book = write_review(made, folder)
+        path = page if kind == "html" else book
+        body = path.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    media = (
+        "text/html; charset=utf-8"
+        if kind == "html"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )
