@@ -418,3 +418,23 @@ def test_reviewers_download_the_monthly_review_from_the_portfolio(
     # a department role sees its own queue only: no link, and the server refuses it
     assert "/api/reports/review" not in clients["finance"].get("/").text
     assert clients["finance"].get(link.group(1)).status_code == 403
+
+
+def test_an_unexpected_error_on_a_page_shows_a_page_not_json(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import riskseg.portfolio as portfolio
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom (test)")
+
+    logged_in = webtools.login(app, "admin")
+    client = TestClient(app, raise_server_exceptions=False)
+    client.cookies = logged_in.cookies
+    monkeypatch.setattr(portfolio, "portfolio_summary", broken)
+    r = client.get("/")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "internal error" in r.text and "boom" not in r.text and "Traceback" not in r.text
+    assert 'href="/customers"' in r.text  # the navigation is there: the user can go on
+    api = client.get("/api/customers/x", headers={"Accept": "text/html"})
+    assert api.headers["content-type"].startswith("application/json")

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from riskseg.api.auth import AuthError
@@ -76,9 +76,17 @@ def _riskseg(_: Request, exc: Exception) -> JSONResponse:
     return error_response(503, str(exc))
 
 
-def _internal(_: Request, exc: Exception) -> JSONResponse:
+def _internal(request: Request, exc: Exception) -> Response:
     log.exception("internal error", exc_info=exc)
-    return error_response(500, "internal error; the server log has the details")
+    message = "internal error; the server log has the details"
+    # a dashboard page gets a page (with the navigation), a script the JSON shape
+    page = getattr(request.app.state, "error_page", None)
+    if page is not None and not request.url.path.startswith("/api"):
+        try:
+            return page(request, 500, message)  # type: ignore[no-any-return]
+        except Exception:  # the page itself failed: fall back to the shape
+            log.exception("the error page failed too")
+    return error_response(500, message)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -74,15 +74,19 @@ def _quote(path: str) -> str:
 
 def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
+    return _error_page(request, exc.status, exc.message)
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
     from riskseg.web.access import page_user_or_none
 
     return render(
         request,
         "error.html",
         user=page_user_or_none(request),
-        status_code=exc.status,
-        status=exc.status,
-        message=exc.message,
+        status_code=status,
+        status=status,
+        message=message,
     )
 
 
@@ -97,4 +101,6 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("riskseg.web", "static")]), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageError, _page_error)
+    # the API's catch-all handler shows unexpected errors on pages with this
+    app.state.error_page = _error_page
     app.add_middleware(SecurityHeaders)
