@@ -35,6 +35,16 @@ def badness(cell: str | None) -> int | None:
     return 3 * _RISK[risk] + _VALUE[value]
 
 
+def _badness_sql(column: str) -> str:
+    """:func:`badness` as a SQL expression over ``column`` (NULL outside the grid)."""
+    cases = " ".join(
+        f"WHEN '{value}_value_{risk}_risk' THEN {3 * r + v}"
+        for value, v in _VALUE.items()
+        for risk, r in _RISK.items()
+    )
+    return f"CASE {column} {cases} END"
+
+
 @dataclass(frozen=True)
 class Migration:
     """Segment movement between ``previous_run`` and ``run``."""
@@ -137,24 +147,26 @@ def segment_migration(store: Store, run_id: int) -> Migration:
         """,
         params={"now": run_id, "before": before},
     ).to_arrow_table()
-    pairs: pa.Table = store.con.sql(
-        """
-        SELECT c.customer_id, p.grid_segment AS from_segment, c.grid_segment AS to_segment,
-               p.risk_score AS risk_before, c.risk_score AS risk_now,
-               p.value_score AS value_before, c.value_score AS value_now, c.reasons
-        FROM run_customers AS c JOIN run_customers AS p
-          ON p.customer_id = c.customer_id AND p.run_id = $before
-        WHERE c.run_id = $now AND c.grid_segment IS DISTINCT FROM p.grid_segment
+    # the movers to a worse cell, the biggest move first, in SQL: at 1M customers a tenth
+    # of them changing cells is 100k rows a Python loop would walk
+    bad = _badness_sql("{}")
+    movers: pa.Table = store.con.sql(
+        f"""
+        SELECT customer_id, from_segment, to_segment, risk_before, risk_now, value_before,
+               value_now, reasons
+        FROM (
+            SELECT c.customer_id, p.grid_segment AS from_segment, c.grid_segment AS to_segment,
+                   p.risk_score AS risk_before, c.risk_score AS risk_now,
+                   p.value_score AS value_before, c.value_score AS value_now, c.reasons,
+                   {bad.format("p.grid_segment")} AS bad_before,
+                   {bad.format("c.grid_segment")} AS bad_now
+            FROM run_customers AS c JOIN run_customers AS p
+              ON p.customer_id = c.customer_id AND p.run_id = $before
+            WHERE c.run_id = $now AND c.grid_segment IS DISTINCT FROM p.grid_segment
+        )
+        WHERE bad_now > bad_before
+        ORDER BY bad_before - bad_now, customer_id
         """,
         params={"now": run_id, "before": before},
     ).to_arrow_table()
-    rows = [
-        r
-        for r in pairs.to_pylist()
-        if (b := badness(r["from_segment"])) is not None
-        and (a := badness(r["to_segment"])) is not None
-        and a > b
-    ]
-    rows.sort(key=lambda r: (badness(r["from_segment"]) or 0) - (badness(r["to_segment"]) or 0))
-    movers = pa.Table.from_pylist(rows, schema=pairs.schema)
     return Migration(run_id, before, transitions, movers)
