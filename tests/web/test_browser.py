@@ -216,3 +216,15 @@ def test_a_sales_user_cannot_act_on_a_finance_action(page: Any, site: Site) -> N
     page.get_by_role("link", name="Queue").click()
     assert page.get_by_role("heading", name="Sales queue").is_visible()
     assert page.locator(f"#action-{site.not_for_sales}").count() == 0
+
+
+def test_a_manager_opens_the_monthly_review_from_the_portfolio(page: Any, site: Site) -> None:
+    _login(page, site, "management")
+    page.get_by_role("link", name="page", exact=True).click()
+    page.wait_for_url(f"{site.url}/api/reports/review.html?run=*")
+    assert page.get_by_role("heading", name="Portfolio review").first.is_visible()
+    text = page.locator("body").inner_text()
+    assert "customer equity" in text.lower() and "finance" in text
+    # its inline CSS applied under the page's own policy: the table borders are drawn
+    border = page.evaluate("getComputedStyle(document.querySelector('td')).borderTopStyle")
+    assert border == "solid"

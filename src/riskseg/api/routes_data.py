@@ -274,13 +274,24 @@ def review(
         body = path.read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    media = (
-        "text/html; charset=utf-8"
-        if kind == "html"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    if kind == "html":
+        # opened in the browser: a self-contained page whose only non-text parts are its inline
+        # CSS and SVG, so the policy allows exactly those (no script, nothing fetched)
+        headers = {
+            "Content-Disposition": f'inline; filename="{path.name}"',
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
     return Response(
         body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{path.name}"',
+            "Cache-Control": "no-store",
+        },
     )
