@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
@@ -157,6 +158,11 @@ def data_fingerprint(store: Store) -> str:
     return digest.hexdigest()[:16]
 
 
+#: the days a run may be as of: the training windows reach years back, due dates months ahead
+EARLIEST_AS_OF = date(1950, 1, 1)
+LATEST_AS_OF = date(2199, 12, 31)
+
+
 def run(
     store: Store,
     *,
@@ -205,6 +211,11 @@ def run(
     from riskseg.models.slices import signal_cache
     from riskseg.signals import compute_signals
 
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise InputError(
+            f"as of must be a day from {EARLIEST_AS_OF} to {LATEST_AS_OF} (the models look years "
+            f"back and due dates months ahead), not {as_of}"
+        )
     say = progress or (lambda _step: None)
     started_at = datetime.now(UTC).replace(tzinfo=None)
     say("signals")
@@ -334,6 +345,15 @@ def _clv(signals: pa.Table, prospect: NDArray[np.bool_], result: RunResult) -> p
     result.models["bgnbd"] = value.transaction_model
     result.models["gamma_gamma"] = value.gamma_gamma
     table: pa.Table = value.table
+    if "clv_12m" in table.column_names:
+        missing = table.column("clv_12m").null_count + int(
+            pc.sum(pc.is_nan(pc.fill_null(table.column("clv_12m"), 0.0))).as_py() or 0
+        )
+        if missing:
+            result.notes.append(
+                f"CLV: no estimate for {missing:,} of {table.num_rows:,} customers (too few "
+                "repeat purchases in the history for the purchase model)"
+            )
     return table
 
 

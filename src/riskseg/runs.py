@@ -150,7 +150,7 @@ def segment_migration(store: Store, run_id: int) -> Migration:
     # the movers to a worse cell, the biggest move first, in SQL: at 1M customers a tenth
     # of them changing cells is 100k rows a Python loop would walk
     bad = _badness_sql("{}")
-    movers: pa.Table = store.con.sql(
+    movers = store.con.sql(
         f"""
         SELECT customer_id, from_segment, to_segment, risk_before, risk_now, value_before,
                value_now, reasons

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -114,6 +114,11 @@ _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/login
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: ids are BIGINT in the store: a larger number is no id (422, not a database error)
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: pages so far that page x page_size still fits the store's BIGINT offset
+PageQuery = Annotated[int, Query(ge=1, le=10_000_000, description="From 1.")]
 
 
 def same_origin(request: Request) -> bool:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from riskseg.api.app import StoreDep, UserDep
+from riskseg.api.app import IdPath, PageQuery, StoreDep, UserDep
 from riskseg.api.auth import ALL_DEPARTMENTS, User
 from riskseg.playbook.actions import events, list_actions, set_status
 
@@ -45,7 +45,7 @@ def actions(
     owner: Annotated[str | None, Query(max_length=50)] = None,
     status: Annotated[str | None, Query(max_length=50)] = None,
     customer: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """The work queue: the most money at stake first, one page at a time."""
@@ -57,7 +57,7 @@ def actions(
 
 @router.post("/actions/{action_id}/{verb}")
 def change_action(
-    action_id: int,
+    action_id: IdPath,
     verb: Literal["accept", "done", "dismiss"],
     store: StoreDep,
     user: UserDep,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from riskseg.api.app import StoreDep, UserDep, require
+from riskseg.api.app import PageQuery, StoreDep, UserDep, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.errors import InputError
 from riskseg.portfolio import customer_list, customer_profile, latest
@@ -44,7 +44,7 @@ def customers(
     ] = None,
     sort: SortKey = "risk_score",
     order: Literal["asc", "desc"] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """The latest run's customers, one page at a time, with the total that match."""

@@ -27,7 +27,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from riskseg.api.app import StoreDep, UserDep, require
+from riskseg.api.app import PageQuery, StoreDep, UserDep, require
 from riskseg.api.routes_actions import _owner_for
 from riskseg.contract import TABLE_ORDER
 from riskseg.exports import neutralise_formulas
@@ -189,7 +189,7 @@ def quarantine(
     store: StoreDep,
     user: UserDep,
     table: Annotated[str | None, Query(max_length=50)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Rejected rows with file, line, column and reason (the copied row only for admin)."""

@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from riskseg.api.app import ApiSettings, StoreDep, UserDep, require
+from riskseg.api.app import ApiSettings, IdPath, StoreDep, UserDep, require
 from riskseg.api.jobs import RunBusy, RunJobs
+from riskseg.pipeline import EARLIEST_AS_OF, LATEST_AS_OF
 from riskseg.runs import run_details
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -31,7 +32,9 @@ _RUN_COLUMNS = (
 class RunBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date = Field(description="Nothing after this day is used.")
+    as_of: date = Field(
+        ge=EARLIEST_AS_OF, le=LATEST_AS_OF, description="Nothing after this day is used."
+    )
     models: bool = Field(True, description="Learn the churn, late-payment and CLV models.")
     backtest: bool = Field(True, description="Backtest the models (takes longest).")
 
@@ -74,7 +77,7 @@ def start_run(body: RunBody, user: UserDep, request: Request) -> dict[str, Any]:
 
 
 @router.get("/runs/{run_id}")
-def one_run(run_id: int, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def one_run(run_id: IdPath, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """One run with what its probabilities rest on (basis, notes, backtest metrics)."""
     rows = _rows(store, f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", [run_id])
     if not rows:
@@ -89,7 +92,7 @@ def jobs(user: UserDep, request: Request) -> dict[str, Any]:
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: int, user: UserDep, request: Request) -> dict[str, Any]:
+def job(job_id: IdPath, user: UserDep, request: Request) -> dict[str, Any]:
     """One run job: running (with its step), done (with its run id) or failed (why)."""
     found = _jobs(request).get(job_id)
     if found is None:

@@ -280,9 +280,12 @@ def _bracket(
     """
     r, alpha, a, b = params
     z = t / (alpha + T + t)
-    result: FloatArray = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(
-        a + b - 1 - r, a - 1, a + b + x - 1, z
-    )
+    # a fit on a history with almost no repeat purchase can leave a term at 0 x inf: that
+    # customer's expectation is NaN (no estimate; lifetime_value counts them), not a warning
+    with np.errstate(invalid="ignore", over="ignore"):
+        result: FloatArray = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(
+            a + b - 1 - r, a - 1, a + b + x - 1, z
+        )
     return result
 
 
