@@ -217,7 +217,7 @@ def ensure_store(n: int) -> dict[str, Any]:
             f"COPY (SELECT s.* REPLACE (m.new_id AS customer_id) "
             f"FROM read_parquet('{details['signals_file']}') s "
             f"JOIN cmap m ON m.src_id = s.customer_id ORDER BY m.n0) TO '{signals}' "
-            "(FORMAT parquet, ROW_GROUP_SIZE 16384, COMPRESSION zstd)"
+            "(FORMAT parquet, ROW_GROUP_SIZE 2048, COMPRESSION zstd)"
         )
         details["signals_file"] = str(signals)
         con.execute("INSERT INTO run_details VALUES (1, ?)", [json.dumps(details)])

@@ -387,7 +387,7 @@ def _write_into(result: RunResult, out: Path) -> None:
         # sorted by customer (compute_signals' order) in small row groups, so one customer's
         # row is read from a few kB by the profile (riskseg.runs.customer_signals)
         path = out / SIGNALS_FILE
-        pq.write_table(result.signals, path, row_group_size=16_384, compression="zstd")
+        pq.write_table(result.signals, path, row_group_size=2_048, compression="zstd")
         result.files["signals"] = path
 
     path = out / "customers_scored.csv"

@@ -246,3 +246,37 @@ def test_data_coverage_and_quarantine_pages(tmp_path: Path) -> None:
         assert row["line"] == 6 and row["column"] == "due_date" and "before" in row["reason"]
         with pytest.raises(InputError, match="unknown table"):
             portfolio.quarantine_page(s, table="nope")
+
+
+def test_the_in_memory_list_answers_what_the_store_answers(store: riskseg.Store) -> None:
+    run = portfolio.latest(store)
+    assert run is not None
+    indexes = portfolio.CustomerIndexes()
+    name = store.con.execute(
+        "SELECT name FROM customers WHERE name IS NOT NULL ORDER BY customer_id LIMIT 1"
+    ).fetchall()[0][0]
+    word = str(name).split()[0].upper()  # a search ignores case
+    cells = [
+        r[0]
+        for r in store.con.execute("SELECT DISTINCT grid_segment FROM run_customers").fetchall()
+    ]
+    checked = 0
+    for sort in portfolio.SORTS:
+        for descending in (True, False):
+            for q, segment in ((None, None), (word, None), ("c0001", cells[0]), ("%", None)):
+                for page, size in ((1, 50), (2, 7), (40, 500)):
+                    query = {"q": q, "segment": segment, "sort": sort, "descending": descending}
+                    want = portfolio.customer_list(
+                        store, run.run_id, **query, page=page, page_size=size
+                    )
+                    got = indexes.page(store, run.run_id, **query, page=page, page_size=size)
+                    assert (got.total, got.items) == (want.total, want.items), (query, page)
+                    checked += 1
+    assert checked == len(portfolio.SORTS) * 2 * 4 * 3
+    # a new import (the names) makes the index stale: it is built again
+    first = indexes.get(store, run.run_id)
+    store.con.execute(
+        "INSERT INTO import_log SELECT max(import_id) + 1, now(), now(), 't', 'csv', 'customers', "
+        "NULL, NULL, 0, 0, 0, 0, 0, NULL, 'test' FROM import_log"
+    )
+    assert indexes.get(store, run.run_id) is not first

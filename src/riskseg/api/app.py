@@ -225,6 +225,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     )
     from riskseg.api.errors import install_error_handlers
     from riskseg.api.jobs import RunJobs
+    from riskseg.portfolio import CustomerIndexes
 
     holder = StoreHolder(settings, store)
 
@@ -245,6 +246,8 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     )
     app.state.store = holder
     app.state.settings = settings
+    # the latest run's customer list, in memory (riskseg.portfolio.listing)
+    app.state.customer_indexes = CustomerIndexes()
     app.state.jobs = RunJobs(holder.cursor, clock=now, after=_webhooks_after(settings))
     app.state.login_limiter = LoginLimiter(
         attempts=settings.login_attempts, window_s=settings.login_window_s

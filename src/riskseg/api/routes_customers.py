@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from riskseg.api.app import PageQuery, StoreDep, UserDep, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.errors import InputError
-from riskseg.portfolio import customer_list, customer_profile, latest
+from riskseg.portfolio import CustomerIndexes, customer_profile, latest
 from riskseg.privacy import erase_contact
 from riskseg.runs import latest_run
 
@@ -36,6 +36,7 @@ SortKey = Literal[
 
 @router.get("/customers")
 def customers(
+    request: Request,
     store: StoreDep,
     user: UserDep,
     segment: Annotated[str | None, Query(max_length=100, description="A grid segment.")] = None,
@@ -51,7 +52,8 @@ def customers(
     run = latest_run(store)
     if run is None:
         return {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
-    found = customer_list(
+    indexes: CustomerIndexes = request.app.state.customer_indexes
+    found = indexes.page(
         store,
         run["run_id"],
         q=q,

@@ -44,6 +44,7 @@ from riskseg.portfolio.data import (
     data_coverage,
     quarantine_page,
 )
+from riskseg.portfolio.listing import CustomerIndex, CustomerIndexes
 from riskseg.portfolio.practices import (
     LEVELS,
     PRACTICES,
@@ -77,6 +78,8 @@ __all__ = [
     "LEVELS",
     "PRACTICES",
     "SORTS",
+    "CustomerIndex",
+    "CustomerIndexes",
     "CustomerPage",
     "CustomerProfile",
     "DataCoverage",

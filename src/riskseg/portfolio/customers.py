@@ -224,9 +224,10 @@ def customer_profile(
     if run is not None:
         found = rows(
             store,
-            "SELECT * EXCLUDE (run_id, customer_id) FROM run_customers "
-            "WHERE run_id = ? AND customer_id = ?",
-            [run.run_id, customer_id],
+            # the customer's rows first (a lone equality: DuckDB looks it up in the index)
+            "WITH mine AS MATERIALIZED (SELECT * FROM run_customers WHERE customer_id = ?) "
+            "SELECT * EXCLUDE (run_id, customer_id) FROM mine WHERE run_id = ?",
+            [customer_id, run.run_id],
         )
         scored = found[0] if found else {}
     actions = list_actions(store, customer=customer_id).to_pylist()
@@ -311,9 +312,10 @@ def _contacts(
     found = rows(
         store,
         f"""
-        WITH latest AS (
-            SELECT contact_id, response_id, date, behavior, attitude FROM surveys
-            WHERE customer_id = ? {survey_until}
+        WITH mine AS MATERIALIZED (SELECT * FROM surveys WHERE customer_id = ?),
+        latest AS (
+            SELECT contact_id, response_id, date, behavior, attitude FROM mine
+            WHERE TRUE {survey_until}
             QUALIFY row_number() OVER (
                 PARTITION BY coalesce(contact_id, 'response:' || response_id)
                 ORDER BY date DESC, response_id) = 1

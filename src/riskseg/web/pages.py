@@ -90,7 +90,8 @@ def customers_page(
     segment = segment if segment in GRID_SEGMENTS else None
     listing = None
     if run is not None:
-        listing = portfolio.customer_list(
+        indexes: portfolio.CustomerIndexes = request.app.state.customer_indexes
+        listing = indexes.page(
             store,
             run.run_id,
             q=q,
