@@ -26,21 +26,6 @@ from riskseg.errors import InputError
 from riskseg.portfolio.customers import SORTS, CustomerPage, _check_page
 from riskseg.store.store import Store
 
-#: the columns of a list row, in the order :func:`customer_list` returns them
-LIST_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "name",
-    "status",
-    "risk_score",
-    "value_score",
-    "churn_probability",
-    "payment_risk",
-    "clv_12m",
-    "grid_segment",
-    "payment_segment",
-    "reasons",
-)
-
 
 @dataclass
 class CustomerIndex:
