@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskseg.store.store import Store
 
@@ -57,6 +58,8 @@ class Migration:
     transitions: pa.Table
     #: customers that moved to a worse grid cell, worst move first
     movers: pa.Table
+    #: customers that moved to a better grid cell, biggest move first (same columns)
+    improvers: pa.Table
 
 
 def latest_run(store: Store) -> dict[str, Any] | None:
@@ -183,7 +186,7 @@ def segment_migration(store: Store, run_id: int) -> Migration:
     )
     if before is None:
         movers = pa.table({"customer_id": pa.array([], pa.string())})
-        return Migration(run_id, None, empty_t, movers)
+        return Migration(run_id, None, empty_t, movers, movers)
     transitions: pa.Table = store.con.sql(
         """
         SELECT coalesce(p.grid_segment, 'new') AS from_segment,
@@ -195,13 +198,13 @@ def segment_migration(store: Store, run_id: int) -> Migration:
         """,
         params={"now": run_id, "before": before},
     ).to_arrow_table()
-    # the movers to a worse cell, the biggest move first, in SQL: at 1M customers a tenth
+    # who moved up or down the grid, the biggest move first, in SQL: at 1M customers a tenth
     # of them changing cells is 100k rows a Python loop would walk
     bad = _badness_sql("{}")
-    movers = store.con.sql(
+    moved = store.con.sql(
         f"""
         SELECT customer_id, from_segment, to_segment, risk_before, risk_now, value_before,
-               value_now, reasons
+               value_now, reasons, bad_now > bad_before AS worse
         FROM (
             SELECT c.customer_id, p.grid_segment AS from_segment, c.grid_segment AS to_segment,
                    p.risk_score AS risk_before, c.risk_score AS risk_now,
@@ -212,9 +215,12 @@ def segment_migration(store: Store, run_id: int) -> Migration:
               ON p.customer_id = c.customer_id AND p.run_id = $before
             WHERE c.run_id = $now AND c.grid_segment IS DISTINCT FROM p.grid_segment
         )
-        WHERE bad_now > bad_before
-        ORDER BY bad_before - bad_now, customer_id
+        WHERE bad_now <> bad_before
+        ORDER BY abs(bad_now - bad_before) DESC, customer_id
         """,
         params={"now": run_id, "before": before},
     ).to_arrow_table()
-    return Migration(run_id, before, transitions, movers)
+    worse = moved.column("worse")
+    moved = moved.drop_columns(["worse"])
+    movers, improvers = moved.filter(worse), moved.filter(pc.invert(worse))
+    return Migration(run_id, before, transitions, movers, improvers)

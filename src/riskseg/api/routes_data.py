@@ -44,12 +44,6 @@ MAX_UPLOAD = 512 * 1024 * 1024
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}$")
 
 
-def _rows(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = store.con.execute(sql, params)
-    names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 @router.get("/segments")
 def segments(store: StoreDep, user: UserDep) -> dict[str, Any]:
     """Customers per segment of the latest run, with customer equity and mean scores."""
@@ -59,8 +53,7 @@ def segments(store: StoreDep, user: UserDep) -> dict[str, Any]:
     out = {}
     for column in SEGMENT_COLUMNS:
         col = quote_ident(column)
-        out[column] = _rows(
-            store,
+        out[column] = store.rows(
             f"SELECT {col} AS segment, count(*) AS customers, sum(clv_12m) AS clv_12m, "
             "sum(net_clv_12m) AS net_clv_12m, avg(risk_score) AS mean_risk_score, "
             "avg(value_score) AS mean_value_score FROM run_customers "
@@ -199,8 +192,7 @@ def quarantine(
     total = int(
         store.con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchall()[0][0]
     )
-    items = _rows(
-        store,
+    items = store.rows(
         'SELECT table_name, source, line, "column", value, reason, record, import_id '
         f"FROM quarantine {where} ORDER BY table_name, source, line LIMIT ? OFFSET ?",
         [*params, page_size, (page - 1) * page_size],

@@ -44,17 +44,11 @@ def _jobs(request: Request) -> RunJobs:
     return jobs
 
 
-def _rows(store: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = store.con.execute(sql, params)
-    names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 @router.get("/runs")
 def runs(store: StoreDep, user: UserDep, request: Request) -> dict[str, Any]:
     """Every run, the latest first, and the run job executing now (or null)."""
     running = [j.as_dict() for j in _jobs(request).all() if j.state == "running"]
-    items = _rows(store, f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY as_of DESC, run_id DESC", [])
+    items = store.rows(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY as_of DESC, run_id DESC", [])
     return {"items": items, "running": running[0] if running else None}
 
 
@@ -79,7 +73,7 @@ def start_run(body: RunBody, user: UserDep, request: Request) -> dict[str, Any]:
 @router.get("/runs/{run_id}")
 def one_run(run_id: IdPath, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """One run with what its probabilities rest on (basis, notes, backtest metrics)."""
-    rows = _rows(store, f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", [run_id])
+    rows = store.rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", [run_id])
     if not rows:
         raise HTTPException(404, f"no run {run_id} (GET /api/runs lists them)")
     return {**rows[0], "details": run_details(store, run_id)}

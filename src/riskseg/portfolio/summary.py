@@ -31,10 +31,8 @@ BREAKDOWNS: dict[str, str] = {
 
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    """The result of a query as dicts (column name -> value)."""
-    cur = store.con.execute(sql, params or [])
-    names = [d[0] for d in cur.description or ()]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    """The result of a query as dicts (:meth:`riskseg.Store.rows`)."""
+    return store.rows(sql, params)
 
 
 @dataclass(frozen=True)
@@ -300,6 +298,8 @@ class MigrationMatrix:
     movers: list[dict[str, Any]]
     #: how many customers moved to a worse cell in all (``movers`` may be cut)
     worse: int
+    #: customers that moved to a better cell, the biggest move first (cut like ``movers``)
+    better: list[dict[str, Any]]
     #: customers in another cell than in the previous run (new and gone ones included)
     moved: int
 
@@ -331,8 +331,9 @@ def migration_matrix(store: Store, run_id: int, *, movers: int = 100) -> Migrati
 
     prev_as_of = None if m.previous_run is None else run_info(store, m.previous_run).as_of
     top = m.movers.slice(0, movers).to_pylist() if m.movers.num_rows else []
-    names = customer_names(store, [str(r["customer_id"]) for r in top])
-    for r in top:
+    up = m.improvers.slice(0, movers).to_pylist() if m.improvers.num_rows else []
+    names = customer_names(store, [str(r["customer_id"]) for r in top + up])
+    for r in top + up:
         r["name"] = names.get(str(r["customer_id"]))
     return MigrationMatrix(
         run=run,
@@ -342,5 +343,6 @@ def migration_matrix(store: Store, run_id: int, *, movers: int = 100) -> Migrati
         counts=counts,
         movers=top,
         worse=m.movers.num_rows,
+        better=up,
         moved=sum(n for (f, t), n in counts.items() if f != t),
     )

@@ -31,7 +31,7 @@ from riskseg.playbook.actions import list_actions
 from riskseg.playbook.impact import ImpactReport, measure_impact
 from riskseg.playbook.rules import OWNERS
 from riskseg.portfolio import MigrationMatrix, customer_names, migration_matrix
-from riskseg.runs import badness, latest_run, previous_run
+from riskseg.runs import latest_run, previous_run
 from riskseg.segments.grid import GRID_SEGMENTS
 from riskseg.store.store import Store
 
@@ -330,7 +330,7 @@ def portfolio_review(
         run=now,
         previous=before,
         queues=_queues(store, run_id),
-        movers=_movers(store, migration, before_id),
+        movers=_movers(migration),
         migration=_matrix(migration),
         segment_equity=_segment_equity(store, now, before),
         impact=measure_impact(store, as_of=now.as_of, after_days=after_days),
@@ -406,35 +406,10 @@ def _queues(store: Store, run_id: int) -> dict[str, pa.Table]:
     }
 
 
-def _movers(store: Store, migration: MigrationMatrix, before: int | None) -> pa.Table:
+def _movers(migration: MigrationMatrix) -> pa.Table:
     """The worse moves of the migration, then the better ones, each the biggest move first."""
-    if before is None:
-        return _MOVER_SCHEMA.empty_table()
-    cur = store.con.execute(
-        """
-        SELECT c.customer_id, p.grid_segment AS from_segment, c.grid_segment AS to_segment,
-               p.risk_score AS risk_before, c.risk_score AS risk_now,
-               p.value_score AS value_before, c.value_score AS value_now, c.reasons
-        FROM run_customers AS c JOIN run_customers AS p
-          ON p.customer_id = c.customer_id AND p.run_id = ?
-        WHERE c.run_id = ? AND c.grid_segment IS DISTINCT FROM p.grid_segment
-        """,
-        [before, migration.run.run_id],
-    )
-    keys = [d[0] for d in cur.description or ()]
-    better = []
-    for row in cur.fetchall():
-        r = dict(zip(keys, row, strict=True))
-        was, now = badness(r["from_segment"]), badness(r["to_segment"])
-        if was is not None and now is not None and now < was:
-            better.append((was - now, r))
-    better.sort(key=lambda g: (-g[0], g[1]["customer_id"]))
-    names = customer_names(store, [r["customer_id"] for _, r in better])
     rows = [{**r, "customer_name": r.get("name"), "direction": "worse"} for r in migration.movers]
-    rows += [
-        {**r, "customer_name": names.get(r["customer_id"]), "direction": "better"}
-        for _, r in better
-    ]
+    rows += [{**r, "customer_name": r.get("name"), "direction": "better"} for r in migration.better]
     return pa.Table.from_pylist(rows, schema=_MOVER_SCHEMA)
 
 

@@ -192,6 +192,17 @@ class Store:
         self.con.execute("COMMIT")
 
     # -- reading ------------------------------------------------------------------------
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """The result of a parameterised query as dicts (column name -> value).
+
+        >>> with Store(":memory:") as store:
+        ...     store.rows("SELECT ? AS a, 2 AS b", [1])
+        [{'a': 1, 'b': 2}]
+        """
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
     def count(self, table: str) -> int:
         """Number of rows in a contract table (or ``quarantine`` / ``import_log``)."""
         _known(table)
@@ -218,9 +229,7 @@ class Store:
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        cur = self.con.execute(sql, params)
-        names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return self.rows(sql, params)
 
     def quarantine_count(self, table: str | None = None) -> int:
         """Number of quarantined rows, of one table or of all."""
@@ -235,9 +244,7 @@ class Store:
 
     def imports(self) -> list[dict[str, Any]]:
         """The import log, newest first."""
-        cur = self.con.execute("SELECT * FROM import_log ORDER BY import_id DESC")
-        names = [d[0] for d in cur.description or ()]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return self.rows("SELECT * FROM import_log ORDER BY import_id DESC")
 
     def status(self) -> StoreStatus:
         """Row counts, covered periods and signal families of everything stored."""
