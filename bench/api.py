@@ -59,7 +59,7 @@ TARGET_P95_MS = 300.0
 AS_OF = dt.date(2025, 12, 31)
 SOURCE_CUSTOMERS = 2000
 #: bump when the copied store changes, so cached ones are remade
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 USER, PASSWORD = "bench", "bench-password"
 #: the tables copied from the demo company (the routes read these; the others stay empty)
 COPIED = ("customers", "run_customers", "actions", "contacts", "surveys")
@@ -180,6 +180,7 @@ def _copy_sql(n: int) -> list[str]:
 def ensure_store(n: int) -> dict[str, Any]:
     """The ``n``-customer store and its signals file (cached); returns their manifest."""
     import riskseg
+    from riskseg.pipeline import write_signals_file
 
     db, signals = OUT / f"store-{n}.duckdb", OUT / f"signals-{n}.parquet"
     manifest_path = OUT / f"store-{n}.json"
@@ -214,13 +215,14 @@ def ensure_store(n: int) -> dict[str, Any]:
                 "SELECT details FROM src.run_details WHERE run_id = ?", [src_run]
             ).fetchall()[0][0]
         )
-        # as the pipeline writes it: sorted by customer, small row groups (riskseg.pipeline)
-        con.execute(
-            f"COPY (SELECT s.* REPLACE (m.new_id AS customer_id) "
-            f"FROM read_parquet('{details['signals_file']}') s "
-            f"JOIN cmap m ON m.src_id = s.customer_id ORDER BY m.n0) TO '{signals}' "
-            "(FORMAT parquet, ROW_GROUP_SIZE 2048, COMPRESSION zstd)"
-        )
+        # written as the pipeline writes it (sorted by customer, its row groups and encoding)
+        copied = con.sql(
+            "SELECT s.* REPLACE (m.new_id AS customer_id) FROM read_parquet($file) s "
+            "JOIN cmap m ON m.src_id = s.customer_id ORDER BY m.n0",
+            params={"file": details["signals_file"]},
+        ).to_arrow_table()
+        write_signals_file(copied, signals)
+        del copied
         details["signals_file"] = str(signals)
         con.execute("INSERT INTO run_details VALUES (1, ?)", [json.dumps(details)])
         counts = {

@@ -103,11 +103,10 @@ def customer_signals(store: Store, run_id: int, customer_id: str) -> dict[str, A
     ...     customer_signals(store, 1, "C1") is None
     True
     """
-    details = run_details(store, run_id) or {}
-    path = details.get("signals_file")
+    path = _SIGNAL_FILES.path_of(store, run_id)
     if not path or not Path(path).is_file():
         return None
-    return _SIGNAL_FILES.row(str(path), customer_id)
+    return _SIGNAL_FILES.row(path, customer_id)
 
 
 class _SignalFiles:
@@ -122,6 +121,26 @@ class _SignalFiles:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._open: dict[str, tuple[float, Any, list[str], list[str]]] = {}
+        #: (store file, run) -> its signals file: a recorded run's details do not change
+        self._paths: dict[tuple[str, int], str] = {}
+
+    def path_of(self, store: Store, run_id: int) -> str | None:
+        """The run's signals file as its details name it (kept once found; ':memory:' stores
+        are asked every time, as two of them share the name)."""
+        key = (store.path, run_id)
+        found = self._paths.get(key)
+        if found is None:
+            details = run_details(store, run_id) or {}
+            found = details.get("signals_file")
+            if found is None:
+                return None
+            found = str(found)
+            if store.path != ":memory:":
+                with self._lock:
+                    if len(self._paths) > 10_000:
+                        self._paths.clear()
+                    self._paths[key] = found
+        return found
 
     def _get(self, path: str) -> tuple[Any, list[str], list[str]]:
         import pyarrow.parquet as pq

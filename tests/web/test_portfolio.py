@@ -280,3 +280,99 @@ def test_the_in_memory_list_answers_what_the_store_answers(store: riskseg.Store)
         "NULL, NULL, 0, 0, 0, 0, 0, NULL, 'test' FROM import_log"
     )
     assert indexes.get(store, run.run_id) is not first
+
+
+# what the profile's contacts were, as one statement: its bare lookups must answer the same
+_CONTACTS_SQL = """
+WITH latest AS (
+    SELECT contact_id, response_id, date, behavior, attitude FROM surveys
+    WHERE customer_id = $c AND ($as_of IS NULL OR date <= $as_of)
+    QUALIFY row_number() OVER (
+        PARTITION BY coalesce(contact_id, 'response:' || response_id)
+        ORDER BY date DESC, response_id) = 1
+), c AS (
+    SELECT contact_id, name, email, role, seniority, is_primary, decision_role
+    FROM contacts WHERE customer_id = $c
+)
+SELECT coalesce(c.contact_id, l.contact_id) AS contact_id, c.name, c.email, c.role,
+       c.seniority, c.is_primary, c.decision_role, l.date AS survey_date,
+       l.behavior::DOUBLE AS behavior, l.attitude::DOUBLE AS attitude
+FROM c FULL JOIN latest l ON l.contact_id = c.contact_id
+ORDER BY c.is_primary DESC NULLS LAST, contact_id NULLS LAST, l.date, l.response_id
+"""
+
+
+def _contacts_in_sql(store: riskseg.Store, customer: str, as_of: date | None) -> list[dict]:
+    found = store.con.execute(_CONTACTS_SQL, {"c": customer, "as_of": as_of})
+    names = [d[0] for d in found.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in found.fetchall()]
+
+
+def test_a_profiles_contacts_are_what_one_statement_answers() -> None:
+    from riskseg.portfolio.customers import _contacts
+
+    with riskseg.Store(":memory:") as store:
+        store.con.execute(
+            "INSERT INTO contacts VALUES "
+            "('P1', 'C1', 'Ana', 'a@x', 'cfo', 'executive', true, 'decision_maker', 1, 1), "
+            "('P2', 'C1', 'Ben', NULL, 'buyer', 'staff', false, NULL, 1, 2), "
+            "('P3', 'C1', NULL, NULL, NULL, NULL, NULL, NULL, 1, 3), "
+            "('P9', 'C2', 'Other', NULL, NULL, NULL, true, NULL, 1, 4)"
+        )
+        store.con.execute(
+            "INSERT INTO surveys VALUES "
+            # P1: two answers on one day (the lower response id wins) and a later one
+            "('R2', 'P1', 'C1', DATE '2025-06-01', 8, 3, 1, 1), "
+            "('R1', 'P1', 'C1', DATE '2025-06-01', 2, 9, 1, 2), "
+            "('R3', 'P1', 'C1', DATE '2026-02-01', 9, 9, 1, 3), "
+            # P2 answered, P3 never; an answer of nobody known, and one of no contact
+            "('R4', 'P2', 'C1', DATE '2025-01-01', 2, 2, 1, 4), "
+            "('R5', 'PX', 'C1', DATE '2025-03-01', 9, 2, 1, 5), "
+            "('R6', NULL, 'C1', DATE '2025-04-01', 3, 8, 1, 6), "
+            "('R7', NULL, 'C1', DATE '2025-05-01', 9, 9, 1, 7)"
+        )
+        for as_of in (None, date(2025, 12, 31), date(2025, 2, 1), date(2020, 1, 1)):
+            want = _contacts_in_sql(store, "C1", as_of)
+            got = [
+                {k: v for k, v in r.items() if k != "quadrant"}
+                for r in _contacts(store, "C1", as_of, True)
+            ]
+            assert got == want, as_of
+        by_id = {r["contact_id"]: r for r in _contacts(store, "C1", date(2025, 12, 31), True)}
+        assert by_id["P1"]["survey_date"] == date(2025, 6, 1)
+        assert (by_id["P1"]["behavior"], by_id["P1"]["quadrant"]) == (2, "accessible")
+        assert by_id["P3"]["survey_date"] is None and by_id["PX"]["name"] is None
+        assert [r["contact_id"] for r in _contacts(store, "C1", None, False)][:2] == ["P1", "P2"]
+
+
+def test_a_profiles_actions_and_history_are_what_the_store_orders(store: riskseg.Store) -> None:
+    from riskseg.playbook.actions import customer_actions, events, list_actions
+
+    run = portfolio.latest(store)
+    assert run is not None
+    customers = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT customer_id FROM actions GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 40"
+        ).fetchall()
+    ]
+    assert len(customers) == 40
+    for customer in customers:
+        want = list_actions(store, customer=customer).to_pylist()
+        for a in want:
+            a["events"] = events(store, int(a["action_id"]))
+        assert customer_actions(store, customer) == want
+        profile = portfolio.customer_profile(store, customer, run=run)
+        assert profile is not None
+        history = store.con.execute(
+            "SELECT r.run_id, r.as_of FROM run_customers rc JOIN runs r USING (run_id) "
+            "WHERE rc.customer_id = ? ORDER BY r.as_of DESC, r.run_id DESC",
+            [customer],
+        ).fetchall()
+        assert [(h["run_id"], h["as_of"]) for h in profile.history] == history
+        score = _one(
+            store,
+            "SELECT risk_score FROM run_customers WHERE customer_id = ? AND run_id = ?",
+            [customer, run.run_id],
+        )
+        assert profile.scores["risk_score"] == score

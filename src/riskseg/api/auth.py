@@ -215,17 +215,23 @@ class LoginLimiter:
 
 
 def user_for_token(store: Store, token: str, *, now: datetime) -> User:
-    """The user a token belongs to; refuses unknown, expired and removed users' tokens."""
+    """The user a token belongs to; refuses unknown, expired and removed users' tokens.
+
+    Asked of the store every time, so a removed user or a revoked token stops working at
+    once; when the token was last used is written at most once a minute (:func:`_touch`).
+    """
     digest = _token_hash(token)
     rows = store.con.execute(
-        "SELECT u.username, u.role FROM api_tokens t JOIN users u USING (username) "
-        "WHERE t.token_hash = ? AND t.expires_at > ? AND NOT u.disabled",
+        "SELECT u.username, u.role, t.last_used_at FROM api_tokens t JOIN users u "
+        "USING (username) WHERE t.token_hash = ? AND t.expires_at > ? AND NOT u.disabled",
         [digest, now],
     ).fetchall()
     if not rows:
         raise AuthError("the token is unknown, expired or revoked: log in again")
-    _touch(store, digest, now)
-    return User(str(rows[0][0]), str(rows[0][1]))
+    username, role, last_used = rows[0]
+    if last_used is None or last_used < now - timedelta(minutes=1):
+        _touch(store, digest, now)
+    return User(str(username), str(role))
 
 
 def _touch(store: Store, digest: str, now: datetime) -> None:
@@ -233,7 +239,8 @@ def _touch(store: Store, digest: str, now: datetime) -> None:
 
     Twenty browser tabs with one token would otherwise write the same row twenty times at
     once, and DuckDB refuses all but one of those writes (a transaction conflict); the time
-    a token was last used is worth neither the wait nor the failed request.
+    a token was last used is worth neither the wait nor the failed request. The caller
+    writes only when the row it read is a minute old, so most requests write nothing.
     """
     with contextlib.suppress(duckdb.TransactionException):
         store.con.execute(

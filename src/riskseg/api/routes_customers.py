@@ -17,9 +17,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from riskseg.api.app import PageQuery, StoreDep, UserDep, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.errors import InputError
-from riskseg.portfolio import CustomerIndexes, customer_profile, latest
+from riskseg.portfolio import CustomerIndexes, customer_profile
 from riskseg.privacy import erase_contact
-from riskseg.runs import latest_run
 
 router = APIRouter(prefix="/api", tags=["customers"])
 
@@ -49,13 +48,15 @@ def customers(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """The latest run's customers, one page at a time, with the total that match."""
-    run = latest_run(store)
-    if run is None:
-        return {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
     indexes: CustomerIndexes = request.app.state.customer_indexes
+    latest = indexes.latest(store)
+    if latest is None:
+        return {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
+    state = latest[0]
     found = indexes.page(
         store,
-        run["run_id"],
+        state.run_id,
+        state,
         q=q,
         segment=segment,
         sort=sort,
@@ -64,7 +65,7 @@ def customers(
         page_size=page_size,
     )
     return {
-        "run": run,
+        "run": state.run,
         "total": found.total,
         "page": found.page,
         "page_size": found.page_size,
@@ -73,12 +74,15 @@ def customers(
 
 
 @router.get("/customers/{customer_id}")
-def customer(customer_id: str, store: StoreDep, user: UserDep) -> dict[str, Any]:
+def customer(customer_id: str, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
     """One customer: attributes, the latest run's scores with the reasons and basis of each,
     the signals, segments and their history over runs, the actions with their audit trail,
     and the contacts on the Loyalty Matrix (names and e-mails only for some roles)."""
     personal = user.role in PERSONAL_DATA_ROLES
-    profile = customer_profile(store, customer_id, run=latest(store), with_personal_data=personal)
+    indexes: CustomerIndexes = request.app.state.customer_indexes
+    latest = indexes.latest(store)
+    run = None if latest is None else latest[1]
+    profile = customer_profile(store, customer_id, run=run, with_personal_data=personal)
     if profile is None:
         raise HTTPException(404, f"no customer {customer_id!r}")
     return {**asdict(profile), "personal_data_hidden": not personal}

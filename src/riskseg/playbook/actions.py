@@ -9,6 +9,7 @@ that dies half-way leaves the previous run as it was.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -278,8 +279,7 @@ def list_actions(
         mine = "WITH mine AS MATERIALIZED (SELECT * FROM actions WHERE customer_id = ?) "
         params = [customer, *params]
     sql = (
-        mine + "SELECT action_id, customer_id, action, owner, priority, expected_impact, due_date, "
-        "status, reason, as_of, run_id, rule, control, status_by, status_at, status_note "
+        mine + f"SELECT {_ACTION_COLUMNS} "
         f"FROM {'mine' if customer is not None else 'actions'} WHERE {' AND '.join(where)} "
         "ORDER BY coalesce(expected_impact, 0) DESC, priority, action_id"
     )
@@ -291,13 +291,47 @@ def list_actions(
 
 def events(store: Store, action_id: int) -> list[dict[str, Any]]:
     """The audit trail of one action, oldest first."""
+    # a lone equality, sorted here: DuckDB looks it up in its index (migration 7); with an
+    # ORDER BY in the statement its plan costs several times the lookup at 2M events
     rows = store.con.execute(
         "SELECT event_at, status_from, status_to, by_user, note FROM action_events "
-        "WHERE action_id = ? ORDER BY event_at",
+        "WHERE action_id = ?",
         [action_id],
     ).fetchall()
+    rows.sort(key=lambda r: (r[0] is None, r[0] or datetime.min))
     keys = ("at", "from", "to", "by", "note")
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+#: the columns of an action as :func:`list_actions` and :func:`customer_actions` give them
+_ACTION_COLUMNS = (
+    "action_id, customer_id, action, owner, priority, expected_impact, due_date, status, "
+    "reason, as_of, run_id, rule, control, status_by, status_at, status_note"
+)
+
+
+def customer_actions(store: Store, customer_id: str) -> list[dict[str, Any]]:
+    """One customer's actions (control groups left out) as :func:`list_actions` orders
+    them, the most money at stake first, each with its audit trail (``events``).
+
+    The statement is a bare lookup of the customer and the filter and order are applied
+    here: at 1.7M actions DuckDB answers the lookup from its index in about a millisecond,
+    the same with a CTE and an ORDER BY in about five (``make bench-api``).
+    """
+    found = store.rows(
+        f"SELECT {_ACTION_COLUMNS} FROM actions WHERE customer_id = ?", [customer_id]
+    )
+    found = [a for a in found if a["control"] is False]
+
+    def impact(a: dict[str, Any]) -> float:
+        value = a["expected_impact"]
+        # coalesce(expected_impact, 0) DESC, where DuckDB puts NaN above every number
+        return 0.0 if value is None else math.inf if math.isnan(value) else float(value)
+
+    found.sort(key=lambda a: (-impact(a), a["priority"], a["action_id"]))
+    for a in found:
+        a["events"] = events(store, int(a["action_id"]))
+    return found
 
 
 def known_action(code: str) -> bool:
