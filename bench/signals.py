@@ -73,6 +73,8 @@ MONETARY_RTOL = 1e-9
 
 MARK_BEGIN = "<!-- bench:signals -->"
 MARK_END = "<!-- /bench:signals -->"
+DEMO_HEADING = "## Signals: demo company at 1M customers"
+RFM_HEADING = "## Signals: RFM on a 20M-row transaction file"
 
 RFM_COLUMNS = ("rfm_frequency", "rfm_recency_days", "rfm_t_days", "rfm_monetary_value")
 #: reference column -> riskseg column
@@ -787,7 +789,7 @@ def render_profile(diag: dict[str, Any] | None, title: str) -> list[str]:
 
 def render_demo(rec: dict[str, Any] | None) -> list[str]:
     lines = [
-        "## Signals: demo company at 1M customers",
+        DEMO_HEADING,
         "",
         "Target: every signal (`compute_signals` on a store imported from the demo company's "
         "Parquet files) for 1M customers, about 100M rows across invoices, orders and "
@@ -846,7 +848,7 @@ RFM_LABELS = {
 
 def render_rfm(rec: dict[str, Any] | None) -> list[str]:
     lines = [
-        "## Signals: RFM on a 20M-row transaction file",
+        RFM_HEADING,
         "",
         "Targets: on a 20M-row transaction file (customer_id, date, revenue; 200k customers) "
         "the RFM signals at least **10x faster** than pymc-marketing `rfm_summary` with "
@@ -857,6 +859,13 @@ def render_rfm(rec: dict[str, Any] | None) -> list[str]:
     if rec is None:
         return [*lines, "Not measured yet: run `.venv/bin/python bench/signals.py --skip-demo`."]
     d, best, checks, v = rec["data"], rec["best"], rec["checks"], rec["versions"]
+    imported = rec.get("store") or {}
+    import_note = (
+        f" The import took {imported['import_s']:.0f} s, peak "
+        f"{_gb(imported['peak_rss_bytes'])} GB (not part of the targets)."
+        if "import_s" in imported and "peak_rss_bytes" in imported
+        else ""
+    )
     lines += [
         f"Reproduce with `.venv/bin/python bench/signals.py --skip-demo` (measured {rec['date']} "
         "UTC). It generates `transactions.parquet` once (fixed seed; "
@@ -881,6 +890,13 @@ def render_rfm(rec: dict[str, Any] | None) -> list[str]:
         f"{v['numpy']}, in `bench/.venv-ref`): `rfm_summary(df, 'customer_id', 'date', "
         "monetary_value_col='revenue', observation_period_end=as_of, time_unit='D')` on the "
         "file read with pandas and filtered to revenue >= 0.",
+        "",
+        "The store keeps its purchase days, `order_days` (one row per customer and day with "
+        "order lines: purchase and return revenue, costed revenue, margin, the previous "
+        "purchase day), which every import refreshes for the customers it touched "
+        "(`src/riskseg/store/order_days.py`, docs/signals.md); riskseg's value and peer "
+        "signals read those rows instead of grouping the order lines again at every `as_of`, "
+        "while the bare DuckDB query and pymc-marketing start from the transactions." + import_note,
         "",
         "Time is the call alone, best of the rounds: riskseg reading its store, DuckDB reading "
         "the Parquet file, pymc-marketing given the DataFrame in memory (its "
@@ -936,9 +952,30 @@ def render_rfm(rec: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def render_section(demo: dict[str, Any] | None, rfm: dict[str, Any] | None) -> str:
+def kept_demo_text(docs: Path) -> list[str] | None:
+    """The demo part as the docs have it now, for a run without a demo record to keep.
+
+    A machine that never ran the demo benchmark has no record of it; rewriting the section
+    there must not wipe the figures measured elsewhere.
+    """
+    with contextlib.suppress(OSError):
+        text = docs.read_text()
+        begin, end = text.find(MARK_BEGIN + "\n" + DEMO_HEADING), text.find(RFM_HEADING)
+        if begin != -1 and end > begin:
+            kept = text[begin + len(MARK_BEGIN) + 1 : end].strip("\n").split("\n")
+            if not any(line.startswith("Not measured yet") for line in kept):
+                return kept
+    return None
+
+
+def render_section(
+    demo: dict[str, Any] | None,
+    rfm: dict[str, Any] | None,
+    demo_text: list[str] | None = None,
+) -> str:
     m = (demo or rfm or {}).get("machine") or machine()
-    parts = [MARK_BEGIN, *render_demo(demo), "", *render_rfm(rfm), ""]
+    shown = demo_text if demo is None and demo_text is not None else render_demo(demo)
+    parts = [MARK_BEGIN, *shown, "", *render_rfm(rfm), ""]
     # one blank line between blocks, whatever each part ends with
     lines = [x for i, x in enumerate(parts) if x or (i > 0 and parts[i - 1])]
     lines += [
@@ -1033,10 +1070,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     full_size = args.customers == DEFAULT_CUSTOMERS and args.rows == DEFAULT_ROWS
     docs = args.docs or (DOCS if full_size else None)
     if docs is not None and records:
-        # a part skipped this time keeps its last result at the same size
+        # a part skipped this time keeps its last result at the same size (or its text)
+        demo = records.get("demo") or _load_record("demo", args.customers)
         section = render_section(
-            records.get("demo") or _load_record("demo", args.customers),
+            demo,
             records.get("rfm") or _load_record("rfm", args.rows),
+            demo_text=kept_demo_text(docs) if demo is None else None,
         )
         update_docs(docs, section, MARK_BEGIN, MARK_END)
         print(f"wrote {_rel(docs)}")

@@ -6,7 +6,9 @@ the way a user's data would sit there (typed as the contract says) and returns
 ``{customer_id: {signal: value}}``. Every hand-made test runs on all three engines, so the
 definitions are proven equal where it matters: on the cases the tests compute by hand.
 
-* ``duckdb``: the riskseg store itself (``Store(":memory:")``), the path users run.
+* ``duckdb``: the riskseg store itself (``Store(":memory:")``), the path users run, with its
+  ``order_days`` refreshed as an import leaves them (PostgreSQL and Spark derive the purchase
+  days from ``orders``, so the equal results prove the two ways the same).
 * ``postgres``: a fresh schema on the server of ``RISKSEG_TEST_PG_URL`` (skipped without it).
 * ``spark``: PySpark in local mode, tables as temporary views (skipped without pyspark).
 """
@@ -128,6 +130,8 @@ class Engines:
                     f"SELECT *, 0 AS _import_id{line_no} FROM fixture_rows"
                 ).fetchall()
                 store.con.unregister("fixture_rows")
+            # rows written with SQL, as an import would leave them: purchase days in step
+            store.refresh_order_days()
             return as_dict(compute_signals(store, as_of=as_of, config=config))
 
     # -- PostgreSQL: a schema of its own per computation -------------------------------

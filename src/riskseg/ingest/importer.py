@@ -481,6 +481,8 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
             f"INSERT INTO {target} ({col_list}, _import_id, _line) "
             f"SELECT {col_list}, {int(import_id)}, __line FROM {valid}"
         )
+        if table == "orders":
+            store.refresh_order_days()
         return store.count(table), 0, 0
     on = " AND ".join(f"v.{quote_ident(k)} = t.{quote_ident(k)}" for k in t.key)
     differs = (
@@ -501,6 +503,15 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
     ).fetchall()[0]
     assert row is not None
     inserted, updated, unchanged = (int(x) for x in row)
+    if table == "orders" and (inserted or updated):
+        # the customers whose purchase days change: of the new and changed lines, and the
+        # customers a changed line belonged to before (an order moved to another customer)
+        con.execute(
+            f"CREATE TEMP TABLE {valid}_touched AS "
+            f"SELECT customer_id FROM {valid}_m WHERE __new OR __changed "
+            f"UNION SELECT t.customer_id FROM {valid}_m v JOIN {target} t ON {on} "
+            "WHERE v.__changed AND NOT v.__new"
+        )
     if inserted:
         con.execute(
             f"INSERT INTO {target} ({col_list}, _import_id, _line) "
@@ -514,6 +525,8 @@ def _upsert(store: Store, table: str, valid: str, import_id: int) -> tuple[int, 
             f"UPDATE {target} AS t SET {sets}, _import_id = {int(import_id)}, _line = v.__line "
             f"FROM (SELECT * FROM {valid}_m WHERE __changed AND NOT __new) v WHERE {on}"
         )
+    if table == "orders" and (inserted or updated):
+        store.refresh_order_days(f"{valid}_touched")
     return inserted, updated, unchanged
 
 

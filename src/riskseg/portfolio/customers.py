@@ -196,6 +196,7 @@ def customer_profile(
     *,
     run: RunInfo | None,
     with_personal_data: bool = False,
+    run_dates: dict[int, date] | None = None,
 ) -> CustomerProfile | None:
     """A customer's scores, reasons, segments and their history, actions and contacts.
 
@@ -206,6 +207,9 @@ def customer_profile(
         is also the day the contacts' survey answers are read up to.
     with_personal_data
         Fill in contacts' names and e-mail addresses (else they are ``None``).
+    run_dates
+        Every run's as_of by id, when the caller has them (the server's
+        :class:`~riskseg.portfolio.listing.StoreState`); else they are read.
 
     Returns
     -------
@@ -228,8 +232,8 @@ def customer_profile(
     runs_of = rows(store, "SELECT * FROM run_customers WHERE customer_id = ?", [customer_id])
     if not attributes and not runs_of:
         return None
-    as_of_of = {}
-    if runs_of:
+    as_of_of = run_dates or {}
+    if runs_of and run_dates is None:
         as_of_of = dict(store.con.execute("SELECT run_id, as_of FROM runs").fetchall())
     runs_of = [r for r in runs_of if r["run_id"] in as_of_of]
     runs_of.sort(key=lambda r: (as_of_of[r["run_id"]], r["run_id"]), reverse=True)

@@ -83,6 +83,13 @@ def source_tables(source: Source, *, database: str | None = None) -> dict[str, i
     return {name: source.table(found[name], **kwargs) for name in TABLES if name in found}
 
 
+def _stored_order_days(source: Source) -> ir.Table | None:
+    """The store's purchase days when they account for every order line, else None."""
+    if not isinstance(source, Store) or not source.order_days_current():
+        return None
+    return ibis.duckdb.from_connection(source.con).table("order_days")
+
+
 def compute_signals(
     source: Source,
     *,
@@ -154,7 +161,13 @@ def compute_signals(
             "the source has no 'customers' table; riskseg needs it (see docs/import.md)"
         )
     label = source.path if isinstance(source, Store) else type(source).__name__
-    ctx = Context(as_of, config, point_in_time(tables, as_of, str(label)), chosen)
+    ctx = Context(
+        as_of,
+        config,
+        point_in_time(tables, as_of, str(label)),
+        chosen,
+        stored_order_days=_stored_order_days(source),
+    )
 
     local = duckdb.connect()
     try:

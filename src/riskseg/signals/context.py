@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskseg.contract import TABLES
 from riskseg.errors import InputError
+from riskseg.signals import days
 
 EPOCH = date(1970, 1, 1)
 
@@ -101,6 +102,8 @@ class Context:
     tables: dict[str, ir.Table]
     #: the signals asked for; None = all (families skip query blocks nobody needs)
     signals: frozenset[str] | None = None
+    #: the store's ``order_days`` table when it is in step with ``orders`` (not cut at as_of)
+    stored_order_days: ir.Table | None = None
 
     def wants(self, *names: str) -> bool:
         """Whether any of these signals is asked for."""
@@ -125,6 +128,15 @@ class Context:
 
     def t(self, name: str) -> ir.Table:
         return self.tables[name]
+
+    def order_days(self, *, with_prev: bool = True) -> ir.Table:
+        """The purchase days up to ``as_of`` (:mod:`riskseg.signals.days`), one row per
+        customer and day: the store's table when it has one in step, else derived from
+        ``orders`` (``with_prev=False``: without ``prev_purchase_day``, which costs a window).
+        """
+        if self.stored_order_days is not None:
+            return days.stored(self.stored_order_days, self.today)
+        return days.derive(self.t("orders"), with_prev=with_prev)
 
     def within(self, day: ir.IntegerValue, days: int, *, offset: int = 0) -> ir.BooleanValue:
         """``day`` falls in the ``days`` days ending ``offset`` days before ``as_of``.

@@ -75,12 +75,13 @@ def build(ctx: Context) -> ir.Table | None:
             )
         )
     if ctx.has("orders"):
-        o = ctx.t("orders")
-        buy = o.revenue >= 0
-        before = count_if(buy & ctx.within(o.order_date_day, long, offset=long)) > 0
-        recent = count_if(buy & ctx.within(o.order_date_day, long)) > 0
+        # purchase days, not order lines: fewer rows, and the store keeps them ready
+        d = ctx.order_days(with_prev=False)
+        buy = d.purchase_lines > 0
+        before = count_if(buy & ctx.within(d.order_date_day, long, offset=long)) > 0
+        recent = count_if(buy & ctx.within(d.order_date_day, long)) > 0
         parts.append(
-            o.group_by("customer_id").aggregate(
+            d.group_by("customer_id").aggregate(
                 _churn_base_n=ibis.ifelse(before, 1, 0),
                 _churned_n=ibis.ifelse(before & ~recent, 1, 0),
             )

@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from riskseg.signals._expr import NULL_FLOAT, pct_change, ratio, sum_if
+from riskseg.signals._expr import NULL_FLOAT, count_if, pct_change, ratio, sum_if
 from riskseg.signals.context import Context
 from riskseg.signals.registry import declare
 
@@ -250,16 +250,14 @@ _RHYTHM = ("order_interval_mean_days", "order_interval_cv")
 def build(ctx: Context) -> ir.Table | None:
     if not ctx.has("orders"):
         return None
-    o = ctx.t("orders")
     blocks: list[tuple[ir.Table, dict[str, Any]]] = []
-    if ctx.wants(*_LINES):
-        blocks.append(_lines(ctx, o))
+    lines, rfm, gaps = ctx.wants(*_LINES), ctx.wants(*_RFM, *_RHYTHM), ctx.wants(*_RHYTHM)
+    if lines or rfm:
+        # one pass over the purchase days for revenue, margin, RFM and rhythm; the previous
+        # purchase day (a window function where the days are derived) only when asked for
+        blocks.append(_days(ctx, ctx.order_days(with_prev=gaps), lines=lines, rfm=rfm, gaps=gaps))
     if ctx.wants(*_ORDERS):
-        blocks.append(_orders(ctx, o))
-    if ctx.wants(*_RFM, *_RHYTHM):
-        # one pass over the purchase days for both; the gaps need a window function, so
-        # they are computed only when asked for
-        blocks.append(_rfm(ctx, o, with_gaps=ctx.wants(*_RHYTHM)))
+        blocks.append(_orders(ctx, ctx.t("orders")))
     if not blocks:
         return None
     t, columns = blocks[0][0], dict(blocks[0][1])
@@ -271,45 +269,97 @@ def build(ctx: Context) -> ir.Table | None:
     return t.select("customer_id", **{name: make(t) for name, make in columns.items()})
 
 
-def _lines(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
-    """Revenue, margin, trends and returns: one pass over the order lines."""
-    long, today = ctx.long, ctx.today
-    half = long // 2
-    buy = o.revenue >= 0
-    has_cost = o.cost.notnull()
-    w12 = ctx.within(o.order_date_day, long)
-    margin = o.revenue - o.cost
-    lines = o.group_by("customer_id").aggregate(
-        revenue_12m=sum_if(w12, o.revenue),
-        revenue_24m=sum_if(ctx.within(o.order_date_day, 2 * long), o.revenue),
-        gross_margin_12m=_sum_or_null(w12 & has_cost, margin),
-        gross_margin_24m=_sum_or_null(ctx.within(o.order_date_day, 2 * long) & has_cost, margin),
-        _costed_revenue_12m=sum_if(w12 & has_cost, o.revenue),
-        _rev_half=sum_if(ctx.within(o.order_date_day, half), o.revenue),
-        _rev_prior_half=sum_if(ctx.within(o.order_date_day, long - half, offset=half), o.revenue),
-        _rev_prior_year=sum_if(ctx.within(o.order_date_day, long, offset=long), o.revenue),
-        _gross_12m=sum_if(w12 & buy, o.revenue),
-        _returns_12m=sum_if(w12 & ~buy, -o.revenue),
-        _first_order_day=o.order_date_day.min(),
-    )
-    cust = ctx.t("customers").select(_since="customer_since_day", _cid="customer_id")
-    j = lines.left_join(cust, lines.customer_id == cust._cid)
-    lines = j.select(*[lines[c] for c in lines.columns], cust._since)
-    return lines, {
-        "revenue_12m": lambda t: t.revenue_12m,
-        "revenue_24m": lambda t: t.revenue_24m,
-        "gross_margin_12m": lambda t: t.gross_margin_12m,
-        "gross_margin_24m": lambda t: t.gross_margin_24m,
-        "margin_pct_12m": lambda t: ibis.ifelse(
-            t._costed_revenue_12m > 0, t.gross_margin_12m / t._costed_revenue_12m, NULL_FLOAT
-        ),
-        "revenue_trend_6m": lambda t: pct_change(t._rev_half, t._rev_prior_half),
-        "revenue_trend_yoy": lambda t: pct_change(t.revenue_12m, t._rev_prior_year),
-        "tenure_days": lambda t: (
-            today - ibis.least(t._since.fill_null(t._first_order_day), t._first_order_day)
-        ),
-        "return_share_12m": lambda t: ratio(t._returns_12m, t._gross_12m),
-    }
+def _days(
+    ctx: Context, d: ir.Table, *, lines: bool, rfm: bool, gaps: bool
+) -> tuple[ir.Table, dict[str, Any]]:
+    """Revenue, margin, trends, returns, RFM and order rhythm: one pass over the purchase days.
+
+    The days come from the store's ``order_days`` or are derived from the order lines
+    (:mod:`riskseg.signals.days`); a sum over the days is the sum over their lines, added in
+    another order. A purchase day (a transaction, for RFM) is a day with a purchase line. The
+    first day's revenue is an arg-min over the days instead of a ranking or a self-join; the
+    gaps between purchase days come from ``prev_purchase_day``, which the store keeps (no
+    window function at signal time).
+    """
+    today, long = ctx.today, ctx.long
+    day = d.order_date_day
+    aggs: dict[str, Any] = {}
+    if lines:
+        half = long // 2
+        revenue = d.purchase_revenue + d.return_revenue
+        w12, w24 = ctx.within(day, long), ctx.within(day, 2 * long)
+        aggs |= {
+            "revenue_12m": sum_if(w12, revenue),
+            "revenue_24m": sum_if(w24, revenue),
+            "gross_margin_12m": _sum_or_null(w12, d.margin),
+            "gross_margin_24m": _sum_or_null(w24, d.margin),
+            "_costed_revenue_12m": sum_if(w12, d.costed_revenue),
+            "_rev_half": sum_if(ctx.within(day, half), revenue),
+            "_rev_prior_half": sum_if(ctx.within(day, long - half, offset=half), revenue),
+            "_rev_prior_year": sum_if(ctx.within(day, long, offset=long), revenue),
+            "_gross_12m": sum_if(w12, d.purchase_revenue),
+            "_returns_12m": sum_if(w12, -d.return_revenue),
+            "_first_order_day": day.min(),
+        }
+    # a day with a purchase line is a purchase day (a transaction, for RFM)
+    bought: ir.BooleanValue | None = d.purchase_lines > 0
+    if not lines:
+        # RFM alone reads the purchase days only, and then needs no condition
+        d = d.filter(d.purchase_lines > 0)
+        day, bought = d.order_date_day, None
+    if rfm:
+        aggs |= {
+            "_n_days": d.count() if bought is None else count_if(bought),
+            "_first_day": day.min(where=bought),
+            "_last_day": day.max(where=bought),
+            "_total_revenue": d.purchase_revenue.sum(where=bought).cast("float64"),
+            # (customer, day) is unique, so the first purchase day's revenue has no ties
+            "_first_revenue": d.purchase_revenue.argmin(day, where=bought),
+        }
+    if gaps:
+        # the mean gap is (last - first) / (n - 1); only the spread needs consecutive days.
+        # Cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take
+        aggs["_gap_sd"] = (day - d.prev_purchase_day).cast("float64").std(where=bought)
+    t = d.group_by("customer_id").aggregate(**aggs)
+    columns: dict[str, Any] = {}
+    if lines:
+        cust = ctx.t("customers").select(_since="customer_since_day", _cid="customer_id")
+        j = t.left_join(cust, t.customer_id == cust._cid)
+        t = j.select(*[t[c] for c in t.columns], cust._since)
+        columns |= {
+            "revenue_12m": lambda t: t.revenue_12m,
+            "revenue_24m": lambda t: t.revenue_24m,
+            "gross_margin_12m": lambda t: t.gross_margin_12m,
+            "gross_margin_24m": lambda t: t.gross_margin_24m,
+            "margin_pct_12m": lambda t: ibis.ifelse(
+                t._costed_revenue_12m > 0, t.gross_margin_12m / t._costed_revenue_12m, NULL_FLOAT
+            ),
+            "revenue_trend_6m": lambda t: pct_change(t._rev_half, t._rev_prior_half),
+            "revenue_trend_yoy": lambda t: pct_change(t.revenue_12m, t._rev_prior_year),
+            "tenure_days": lambda t: (
+                today - ibis.least(t._since.fill_null(t._first_order_day), t._first_order_day)
+            ),
+            "return_share_12m": lambda t: ratio(t._returns_12m, t._gross_12m),
+        }
+    if rfm:
+        # a customer with returns only has days but no purchase day: never bought (empty)
+        columns |= {
+            "days_since_last_order": lambda t: (today - t._last_day).cast("int64"),
+            "rfm_frequency": lambda t: ibis.ifelse(
+                t._n_days > 0, t._n_days - 1, ibis.null().cast("int64")
+            ).cast("int64"),
+            "rfm_recency_days": lambda t: (t._last_day - t._first_day).cast("int64"),
+            "rfm_t_days": lambda t: (today - t._first_day).cast("int64"),
+            "rfm_monetary_value": lambda t: ibis.cases(
+                (t._n_days > 1, (t._total_revenue - t._first_revenue) / (t._n_days - 1)),
+                (t._n_days == 1, 0.0),
+                else_=NULL_FLOAT,
+            ),
+        }
+    if gaps:
+        columns["order_interval_mean_days"] = lambda t: _gap_mean(t)
+        columns["order_interval_cv"] = lambda t: ratio(t._gap_sd, _gap_mean(t))
+    return t, columns
 
 
 def _orders(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
@@ -331,49 +381,6 @@ def _orders(ctx: Context, o: ir.Table) -> tuple[ir.Table, dict[str, Any]]:
         "orders_12m": lambda t: t.orders_12m.fill_null(0),
         "order_value_cv_12m": lambda t: ratio(t._order_sd, t._order_mean),
     }
-
-
-def _rfm(ctx: Context, o: ir.Table, *, with_gaps: bool) -> tuple[ir.Table, dict[str, Any]]:
-    """Frequency, recency, T and monetary value (and the order rhythm when asked for).
-
-    A transaction is a customer's purchase lines of one day. The first day's revenue is an
-    arg-min over the days instead of a ranking or a self-join: without a window function the
-    RFM subset stays within reach of a bare SQL query on 20M rows (docs/benchmarks.md).
-    """
-    today = ctx.today
-    purchases = o.filter(o.revenue >= 0)
-    days = purchases.group_by(["customer_id", "order_date_day"]).aggregate(
-        day_revenue=purchases.revenue.sum().cast("float64")
-    )
-    gaps: dict[str, Any] = {}
-    if with_gaps:
-        # the mean gap is (last - first) / (n - 1); only the spread needs consecutive days
-        w = ibis.window(group_by="customer_id", order_by=days.order_date_day)
-        days = days.mutate(gap=(days.order_date_day - days.order_date_day.lag().over(w)))
-        # cast first: PostgreSQL averages integers as NUMERIC, which Arrow will not take as double
-        gaps = {"_gap_sd": days.gap.cast("float64").std()}
-    rfm = days.group_by("customer_id").aggregate(
-        _n_days=days.count(),
-        _first_day=days.order_date_day.min(),
-        _last_day=days.order_date_day.max(),
-        _total_revenue=days.day_revenue.sum(),
-        # (customer, day) is unique here, so the first day's revenue has no ties
-        _first_revenue=days.day_revenue.argmin(days.order_date_day),
-        **gaps,
-    )
-    columns: dict[str, Any] = {
-        "days_since_last_order": lambda t: (today - t._last_day).cast("int64"),
-        "rfm_frequency": lambda t: (t._n_days - 1).cast("int64"),
-        "rfm_recency_days": lambda t: (t._last_day - t._first_day).cast("int64"),
-        "rfm_t_days": lambda t: (today - t._first_day).cast("int64"),
-        "rfm_monetary_value": lambda t: ibis.ifelse(
-            t._n_days > 1, (t._total_revenue - t._first_revenue) / (t._n_days - 1), 0.0
-        ),
-    }
-    if with_gaps:
-        columns["order_interval_mean_days"] = lambda t: _gap_mean(t)
-        columns["order_interval_cv"] = lambda t: ratio(t._gap_sd, _gap_mean(t))
-    return rfm, columns
 
 
 def _gap_mean(t: ir.Table) -> ir.FloatingValue:

@@ -9,12 +9,14 @@ schema matches the contract.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
 
 from riskseg.errors import StoreError
+from riskseg.store import order_days
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Migration:
     version: int
     description: str
     sql: str
+    #: fills what the DDL created from data already there, in the same transaction
+    fill: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 _V1_CONTRACT_TABLES = """
@@ -316,6 +320,23 @@ CREATE INDEX surveys_by_customer ON surveys (customer_id);
 CREATE INDEX run_customers_by_customer ON run_customers (customer_id);
 """
 
+# The purchase days the value signals read (riskseg/store/order_days.py): derived from
+# ``orders`` and kept in step with it by every import; an existing store gets them from the
+# orders it holds.
+_V8_ORDER_DAYS = """
+CREATE TABLE order_days (
+    customer_id VARCHAR NOT NULL,
+    order_date DATE NOT NULL,
+    lines BIGINT NOT NULL,
+    purchase_lines BIGINT NOT NULL,
+    purchase_revenue DOUBLE NOT NULL,
+    return_revenue DOUBLE NOT NULL,
+    costed_revenue DOUBLE NOT NULL,
+    margin DOUBLE,
+    prev_purchase_date DATE
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "contract tables, import log and quarantine", _V1_CONTRACT_TABLES + _V1_BOOKKEEPING
@@ -326,6 +347,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "what each run's models rest on: basis and backtest", _V5_RUN_DETAILS),
     Migration(6, "every score's reasons and the risk families, per run", _V6_RUN_REASONS),
     Migration(7, "indexes for one customer's profile", _V7_PROFILE_INDEXES),
+    Migration(8, "purchase days derived from orders", _V8_ORDER_DAYS, fill=order_days.refresh),
 )
 
 
@@ -361,6 +383,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(m.sql)
+            if m.fill is not None:
+                m.fill(con)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?)",
                 [m.version, m.description, datetime.now(UTC).replace(tzinfo=None)],

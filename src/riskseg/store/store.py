@@ -15,6 +15,7 @@ import duckdb
 
 from riskseg.contract import TABLE_ORDER, TABLES
 from riskseg.errors import InputError, StoreError
+from riskseg.store import order_days
 from riskseg.store.migrations import current_version, migrate
 
 DEFAULT_DB = "riskseg.duckdb"
@@ -190,6 +191,30 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    # -- derived data --------------------------------------------------------------------
+    def refresh_order_days(self, customers: str | None = None) -> None:
+        """Bring ``order_days`` (the purchase days the value signals read) in step with ``orders``.
+
+        Imports do this themselves; call it after writing to ``orders`` with SQL. ``customers``
+        names a table or view with the ``customer_id`` of every customer whose order lines
+        changed (default: rebuild every customer).
+
+        >>> with Store(":memory:") as store:
+        ...     _ = store.con.execute("INSERT INTO orders (order_id, customer_id, order_date, "
+        ...                           "revenue, line_no, _import_id) "
+        ...                           "VALUES ('O1', 'C1', DATE '2025-01-02', 10, 1, 0)")
+        ...     store.order_days_current()
+        ...     store.refresh_order_days()
+        ...     store.order_days_current()
+        False
+        True
+        """
+        order_days.refresh(self.con, customers)
+
+    def order_days_current(self) -> bool:
+        """Whether ``order_days`` accounts for every row of ``orders`` (a cheap check)."""
+        return order_days.is_current(self.con)
 
     # -- reading ------------------------------------------------------------------------
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
