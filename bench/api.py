@@ -652,7 +652,7 @@ def render(rec: dict[str, Any]) -> str:
         f"back on {m['nproc']} cores wait about {rec['clients']} / {m['nproc']} times the CPU a "
         f"request costs, so a p95 under {TARGET_P95_MS:.0f} ms (a mean near half of it) needs "
         f"roughly {m['nproc'] * TARGET_P95_MS / 2 / rec['clients']:.0f} ms of both together. "
-        "Server RSS "
+        "Server RSS (the pages of the mapped signals lookup it touched count in it) "
         f"at the end {mem.get('VmRSS', 0) / 2**30:.2f} GB, peak {mem.get('VmHWM', 0) / 2**30:.2f} "
         f"GB. Load average (1 min) {rec['load_before']:.1f} before, {rec['load_after']:.1f} after "
         "the measured requests.",
@@ -661,8 +661,8 @@ def render(rec: dict[str, Any]) -> str:
         f"profile p95 {s['profile']['p95']:.0f} ms (target < {TARGET_P95_MS:.0f} ms).",
         "",
         "Where the time goes: each kind of request run in-process on the stopped server's "
-        "store with no load (the route function itself, median of 5; the token check, two "
-        "small statements more per request, is not in it), and its statements alone, the "
+        "store with no load (the route function itself, median of 5; the token check, one "
+        "small statement more per request, is not in it), and its statements alone, the "
         "costliest with DuckDB's top operators (operator times are summed over threads):",
         "",
     ]
