@@ -26,6 +26,7 @@ Run: ``make bench-api`` or ``.venv/bin/python bench/api.py`` (``--customers 1000
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import datetime as dt
 import json
@@ -581,6 +582,59 @@ def profile_routes(db: Path, n: int, segments: list[str], repeat: int = 5) -> li
     return found
 
 
+def measure_choices(db: Path, n: int, samples: int = 50) -> list[dict[str, Any]]:
+    """The two lookups the server's design rests on, each against what it replaced, in CPU
+    ms (median over random customers or words): one customer's signals from the Arrow file
+    against the Parquet row group, and a search with DuckDB's ``contains`` against Arrow's
+    ``match_substring`` over the same lower-cased ids and names."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    import riskseg
+    from riskseg.portfolio import CustomerIndexes
+    from riskseg.runs import _SIGNAL_FILES, run_details
+
+    rng = random.Random(7)
+    width = max(7, len(str(n)))
+    ids = [f"C{rng.randint(1, n):0{width}d}" for _ in range(samples)]
+
+    def cpu_ms(fn: Callable[[Any], Any], args: list[Any]) -> float:
+        fn(args[0])
+        times = []
+        for a in args:
+            t = time.process_time()
+            fn(a)
+            times.append((time.process_time() - t) * 1000)
+        return statistics.median(times)
+
+    with riskseg.Store(str(db), read_only=True) as store:
+        parquet = str((run_details(store, 1) or {})["signals_file"])
+        meta, lows, _ = _SIGNAL_FILES._get(parquet)
+
+        def from_parquet(customer: str) -> Any:
+            group = bisect.bisect_right(lows, customer) - 1
+            return pq.ParquetFile(parquet, metadata=meta).read_row_group(group)
+
+        index = CustomerIndexes().get(store, 1)
+        words = ["gmbh", "bakker", "tech", "b.v.", f"c{ids[0][1:6]}"]
+        text = index.search.sql("SELECT s FROM rows").to_arrow_table().column("s")
+        return [
+            {
+                "what": "one customer's signals",
+                "chosen": ("Arrow lookup", cpu_ms(lambda c: _SIGNAL_FILES.row(parquet, c), ids)),
+                "other": ("Parquet row group (zstd)", cpu_ms(from_parquet, ids)),
+            },
+            {
+                "what": "a search of 1 word in every id and name",
+                "chosen": ("DuckDB contains", cpu_ms(index._matches, words)),
+                "other": (
+                    "Arrow match_substring",
+                    cpu_ms(lambda w: pc.match_substring(text, w), words),
+                ),
+            },
+        ]
+
+
 # --------------------------------------------------------------------------------- report
 
 
@@ -677,6 +731,16 @@ def render(rec: dict[str, Any]) -> str:
             f"- {kind['kind']}: {kind['route_ms']:.0f} ms, {len(kind['statements'])} "
             f"statements; costliest: {parts}"
         )
+    if rec.get("choices"):
+        lines += [
+            "",
+            "The lookups the design rests on, each against what it replaced (CPU ms, median "
+            "over 50 random customers or 5 words, in-process, no load):",
+            "",
+        ]
+        for c in rec["choices"]:
+            (a, a_ms), (b, b_ms) = c["chosen"], c["other"]
+            lines.append(f"- {c['what']}: {a} {a_ms:.1f} ms, {b} {b_ms:.1f} ms")
     lines += [
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['os']}; "
@@ -720,10 +784,11 @@ def main(argv: list[str] | None = None) -> int:
             client_cpu = time.process_time() - client_cpu
             load_after = os.getloadavg()[0]
             memory = rss(pid)
-        profile = []
+        profile, choices = [], []
         if not args.skip_profile:
             print("profile: each request kind alone ...", flush=True)
             profile = profile_routes(db, args.customers, segments)
+            choices = measure_choices(db, args.customers)
     except (RuntimeError, httpx.HTTPError, OSError) as e:
         print(f"bench-api: FAILED: {e}", file=sys.stderr)
         return 2
@@ -756,6 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load_before,
         "load_after": load_after,
         "profile": profile,
+        "choices": choices,
     }
     name = "last-run.json" if default else "last-run-variant.json"
     (OUT / name).write_text(json.dumps(rec, indent=2, default=str) + "\n")

@@ -163,22 +163,23 @@ EARLIEST_AS_OF = date(1950, 1, 1)
 LATEST_AS_OF = date(2199, 12, 31)
 
 
-def write_signals_file(signals: pa.Table, path: Path) -> None:
+def write_signals_file(signals: pa.Table, path: Path) -> Path:
     """A run's ``signals.parquet`` and, beside it, ``signals.arrow``, the profile's lookup.
 
     Both are sorted by customer (as :func:`compute_signals` returns them). The Parquet file
     is the run's output for people and tools (zstd). The Arrow IPC file holds the same rows
     uncompressed in batches of 2,048, which :func:`riskseg.runs.customer_signals` maps into
-    memory: one customer's ~120 signals in 0.6 ms at 1M customers, where a Parquet row
-    group takes 13 ms with zstd and 4.8 ms uncompressed (measured for ``make bench-api``,
-    which writes its copy with this function). The price is disk: 870 MB beside 250 MB at
-    1M customers, 2 MB at 2,000.
+    memory: one customer's ~120 signals in about a millisecond at 1M customers, a Parquet
+    row group in about 16 (``make bench-api`` writes its copy with this function and
+    measures both). The price is disk: the bench's Arrow file is 870 MB beside the
+    Parquet file's 250 MB at 1M customers. Returns the Arrow file's path.
     """
     pq.write_table(signals, path, row_group_size=2_048, compression="zstd")
     lookup = path.with_suffix(".arrow")
     with pa.ipc.new_file(lookup, signals.schema) as writer:
         for batch in signals.to_batches(max_chunksize=2_048):
             writer.write_batch(batch)
+    return lookup
 
 
 def run(
@@ -403,8 +404,9 @@ def _write_into(result: RunResult, out: Path) -> None:
 
     if result.signals is not None:
         path = out / SIGNALS_FILE
-        write_signals_file(result.signals, path)
         result.files["signals"] = path
+        # registered, so that _write moves it out of the staging folder with the rest
+        result.files["signals_lookup"] = write_signals_file(result.signals, path)
 
     path = out / "customers_scored.csv"
     to_csv(result.scored, path)

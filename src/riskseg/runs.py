@@ -114,9 +114,9 @@ class _SignalFiles:
 
     The files are sorted by customer (:func:`riskseg.pipeline.write_signals_file`), so a
     customer's row is in the one batch (Arrow) or row group (Parquet) whose id range holds
-    it. The Arrow file beside the Parquet one is mapped into memory and its batch sliced:
-    0.6 ms at 1M customers; without it (a run of riskseg 0.1 before it was written) the
-    Parquet row group is read: 5-13 ms (``make bench-api``).
+    it. The Arrow file beside the Parquet one is mapped into memory and its batch sliced;
+    without it (a run of riskseg 0.1 before it was written) the Parquet row group is read,
+    an order of magnitude slower (``make bench-api`` measures both).
     """
 
     def __init__(self) -> None:
@@ -156,7 +156,6 @@ class _SignalFiles:
         return found[1], found[2], found[3]
 
     def row(self, path: str, customer_id: str) -> dict[str, Any] | None:
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         lookup = str(Path(path).with_suffix(".arrow"))
@@ -179,8 +178,6 @@ class _SignalFiles:
 
 def _arrow_layout(path: str) -> tuple[Any, list[str], list[str]]:
     """An Arrow signals file mapped into memory, and the first and last id of each batch."""
-    import pyarrow as pa
-
     reader = pa.ipc.open_file(pa.memory_map(path))
     lows, highs = [], []
     for i in range(reader.num_record_batches):

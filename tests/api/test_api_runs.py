@@ -74,6 +74,7 @@ def test_a_run_started_from_the_api_executes_while_the_server_keeps_answering(
     # the run's files are where the job says, and the profile explains every score with them
     files = {p.name for p in Path(state["out_dir"]).iterdir()}
     assert {"customers_scored.csv", "actions.csv", "report.html", "signals.parquet"} <= files
+    assert "signals.arrow" in files  # the profile's lookup, moved into place with the rest
     [(top,)] = demo.con.execute(
         "SELECT customer_id FROM run_customers WHERE run_id = ? AND status = 'active' "
         "ORDER BY risk_score DESC LIMIT 1",

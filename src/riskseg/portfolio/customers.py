@@ -224,11 +224,10 @@ def customer_profile(
     """
     cols = ", ".join(quote_ident(c.name) for c in TABLES["customers"].stored_columns)
     attributes = rows(store, f"SELECT {cols} FROM customers WHERE customer_id = ?", [customer_id])
-    # every run's row of the customer in one statement (a lone equality first: DuckDB looks
-    # it up in the index, migration 7): the history, and the scores of the run shown
     # bare lookups of the customer, joined and sorted here: DuckDB answers a lone equality
-    # from its index (migration 7) in about a millisecond at 1M customers, and the same with
-    # a join, a CTE or an ORDER BY in several (make bench-api)
+    # from its index (migration 7) in a millisecond or two at 1M customers (make bench-api
+    # lists each of the profile's statements); with a join, a CTE or an ORDER BY around it,
+    # its plan cost several times as much when the two were compared
     runs_of = rows(store, "SELECT * FROM run_customers WHERE customer_id = ?", [customer_id])
     if not attributes and not runs_of:
         return None
@@ -322,8 +321,8 @@ def _contacts(
     """
     high = LoyaltySettings().high
     # two bare lookups (DuckDB's index), the latest answer per contact and the full join
-    # of the two here: at 3.3M contacts and 2.2M answers the same as one statement with a
-    # window and a FULL JOIN costs several times as much (make bench-api)
+    # of the two here, for the reason customer_profile gives (the one statement they
+    # replace, with a window and a FULL JOIN, is the reference in tests/web/test_portfolio.py)
     people = rows(
         store,
         "SELECT contact_id, name, email, role, seniority, is_primary, decision_role "
@@ -336,29 +335,24 @@ def _contacts(
         "attitude::DOUBLE AS attitude FROM surveys WHERE customer_id = ?",
         [customer_id],
     )
-    # the latest answer up to as_of of each contact (of each response without a contact)
+    # the latest answer up to as_of of each contact (of each response without a contact):
+    # ORDER BY date DESC, response_id, the first of each wins (survey dates are NOT NULL)
+    answers.sort(key=lambda r: r["response_id"])
+    answers.sort(key=lambda r: r["date"], reverse=True)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in answers:
-        if as_of is not None and (r["date"] is None or r["date"] > as_of):
-            continue
-        key = ("c", r["contact_id"]) if r["contact_id"] is not None else ("r", r["response_id"])
-        best = latest.get(key)
-        if best is None or _newer(r, best):
-            latest[key] = r
-    found: list[dict[str, Any]] = []
-    joined: set[tuple[str, str]] = set()
-    for c in people:
-        answer = latest.get(("c", c["contact_id"]))
-        if answer is not None:
-            joined.add(("c", c["contact_id"]))
-        found.append({**c, **_answer(answer)})
-    for key, answer in latest.items():
-        if key not in joined:
-            empty = dict.fromkeys(("name", "email", "role", "seniority", "is_primary"))
-            found.append(
-                {"contact_id": answer["contact_id"], **empty, "decision_role": None}
-                | _answer(answer)
-            )
+        if as_of is None or r["date"] <= as_of:
+            key = ("c", r["contact_id"]) if r["contact_id"] is not None else ("r", r["response_id"])
+            latest.setdefault(key, r)
+    # the FULL JOIN: every contact with its answer, then the answers of no known contact
+    found = [{**c, **_answer(latest.get(("c", c["contact_id"])))} for c in people]
+    known = {("c", c["contact_id"]) for c in people}
+    unknown = dict.fromkeys(("name", "email", "role", "seniority", "is_primary", "decision_role"))
+    found += [
+        {"contact_id": a["contact_id"], **unknown, **_answer(a)}
+        for key, a in latest.items()
+        if key not in known
+    ]
     # primary contacts first, then by id, then by answer date (missing ones last)
     found.sort(
         key=lambda r: (
@@ -381,15 +375,6 @@ def _contacts(
         if not personal:
             r["name"] = r["email"] = None
     return found
-
-
-def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether answer ``a`` comes before ``b`` in ORDER BY date DESC, response_id."""
-    if a["date"] != b["date"]:
-        if a["date"] is None or b["date"] is None:
-            return b["date"] is None
-        return bool(a["date"] > b["date"])
-    return bool(a["response_id"] < b["response_id"])
 
 
 def _answer(r: dict[str, Any] | None) -> dict[str, Any]:

@@ -31,10 +31,10 @@ from riskseg.portfolio.summary import RunInfo, run_info
 from riskseg.store.store import Store
 
 #: what the server's caches are checked against, in one statement (a UNION of two bare
-#: scans: 0.8 ms, where the same as one row of three subqueries takes 1.7): every run's
-#: as_of (the latest run is the latest as_of, then the latest run of it, as
-#: riskseg.runs.latest_run; a run recorded later with an earlier as_of changes what the
-#: latest run's previous run is) and the latest import (the names in the list)
+#: scans; make bench-api's "where the time goes" shows its cost): every run's as_of (the
+#: latest run is the latest as_of, then the latest run of it, as riskseg.runs.latest_run; a
+#: run recorded later with an earlier as_of changes what the latest run's previous run is)
+#: and the latest import (the names in the list)
 _STATE_SQL = """
 SELECT run_id, as_of, NULL AS latest_import FROM runs
 UNION ALL
@@ -47,11 +47,18 @@ class StoreState:
     """The latest run and what the server's in-memory copies were built from."""
 
     run_id: int
-    as_of: Any
-    newest_run: int
     latest_import: int
     #: every run's as_of by its id
     run_dates: dict[int, Any]
+
+    @property
+    def as_of(self) -> Any:
+        return self.run_dates[self.run_id]
+
+    @property
+    def newest_run(self) -> int:
+        """The highest run id (recorded last, whatever its as_of)."""
+        return max(self.run_dates)
 
     @property
     def run(self) -> dict[str, Any]:
@@ -73,7 +80,7 @@ def store_state(store: Store) -> StoreState | None:
         return None
     imported = max(int(i) for r, _, i in found if r is None)
     latest = max(dates, key=lambda r: (dates[r], r))
-    return StoreState(latest, dates[latest], max(dates), imported, dates)
+    return StoreState(latest, imported, dates)
 
 
 @dataclass
@@ -84,10 +91,11 @@ class CustomerIndex:
     #: what the index was built from: the run and the latest import (the names)
     version: tuple[int, int]
     table: pa.Table
-    #: lower-case "id name" of each row (row number ``i``, column ``s``), what a search looks
-    #: in: a table of a private in-memory DuckDB database with one thread. Measured at 1M
-    #: customers: DuckDB's ``contains`` takes 29 ms of CPU for a word, Arrow's
-    #: ``match_substring`` 75-95 ms (``make bench-api``), and DuckDB leaves the GIL free
+    #: lower-case "id name" of each row in the table's order (its rowid is the row number),
+    #: what a search looks in: a table ``rows (s)`` of a private in-memory DuckDB database
+    #: with one thread. DuckDB's ``contains`` was chosen over Arrow's ``match_substring``,
+    #: which took about three times the CPU at 1M customers when measured side by side, and
+    #: it leaves the GIL free (make bench-api's "list, search a name" is the route's cost)
     search: duckdb.DuckDBPyConnection
     orders: dict[tuple[str, bool], npt.NDArray[np.int64]] = field(default_factory=dict)
     segments: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
@@ -111,9 +119,7 @@ class CustomerIndex:
             table.column("customer_id"), pc.fill_null(table.column("name"), ""), " "
         )
         # lower-cased as Python's str.lower lowers the query (Arrow's utf8_lower: Unicode)
-        search_rows = pa.table(  # noqa: F841 (read by the SQL below)
-            {"i": np.arange(table.num_rows, dtype=np.int64), "s": pc.utf8_lower(joined)}
-        )
+        search_rows = pa.table({"s": pc.utf8_lower(joined)})  # noqa: F841 (read by the SQL)
         search = duckdb.connect(config={"threads": 1})
         search.execute("CREATE TABLE rows AS SELECT * FROM search_rows")
         return cls(run_id, version, table, search)
@@ -151,9 +157,9 @@ class CustomerIndex:
         """Which rows hold ``q`` (plain text, as customer_list's strpos: no patterns)."""
         con = self.search.cursor()
         try:
-            hits = con.execute("SELECT i FROM rows WHERE contains(s, ?)", [q.lower()]).fetchnumpy()[
-                "i"
-            ]
+            hits = con.execute(
+                "SELECT rowid AS i FROM rows WHERE contains(s, ?)", [q.lower()]
+            ).fetchnumpy()["i"]
         finally:
             con.close()
         found = np.zeros(self.table.num_rows, dtype=np.bool_)
