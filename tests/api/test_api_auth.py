@@ -14,12 +14,18 @@ from starlette.routing import Mount
 
 import riskseg
 from riskseg.api import ApiSettings, create_app
+from riskseg.api import auth
+from riskseg.api.app import StoreHolder
 from riskseg.api.auth import (
     ROLES,
+    AuthError,
+    TokenCache,
     add_user,
     hash_password,
     issue_token,
     remove_user,
+    revoke_token,
+    user_for_token,
     verify_password,
 )
 from riskseg.errors import InputError
@@ -80,6 +86,57 @@ def test_removed_users_tokens_are_refused(client: TestClient, store: riskseg.Sto
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert remove_user(store, "ana") == 1
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_the_servers_token_cache_never_outlives_a_change_made_through_riskseg(
+    store: riskseg.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = datetime(2026, 1, 1)
+    add_user(store, "ana", password="correct horse", role="finance", now=day)
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    cache = TokenCache(ttl_s=10)
+    token, expires = issue_token(store, "ana", now=day, days=1)
+    assert user_for_token(store, token, now=day, cache=cache).role == "finance"
+    # a row changed by hand (SQL, not riskseg) is seen once the cached answer is 10 s old
+    store.con.execute("UPDATE users SET disabled = true")
+    assert user_for_token(store, token, now=day, cache=cache).role == "finance"
+    clock[0] += 10.5
+    with pytest.raises(AuthError):
+        user_for_token(store, token, now=day, cache=cache)
+    store.con.execute("UPDATE users SET disabled = false")
+    # an expired token is refused even while its answer is cached
+    assert user_for_token(store, token, now=day, cache=cache).role == "finance"
+    with pytest.raises(AuthError):
+        user_for_token(store, token, now=expires, cache=cache)
+    # revoking (logging out) and removing the user void the cache at once
+    assert user_for_token(store, token, now=day, cache=cache).role == "finance"
+    revoke_token(store, token)
+    with pytest.raises(AuthError):
+        user_for_token(store, token, now=day, cache=cache)
+    other, _ = issue_token(store, "ana", now=day, days=1)
+    assert user_for_token(store, other, now=day, cache=cache).role == "finance"
+    remove_user(store, "ana")
+    with pytest.raises(AuthError):
+        user_for_token(store, other, now=day, cache=cache)
+
+
+def test_a_requests_cursor_is_reused_only_after_the_request_went_well(
+    client: TestClient, store: riskseg.Store
+) -> None:
+    holder: StoreHolder = client.app.state.store  # type: ignore[attr-defined]
+    first = holder.lease()
+    holder.release(first, reuse=True)
+    assert holder.lease() is first
+    holder.release(first, reuse=False)
+    assert holder.lease() is not first
+    with pytest.raises(Exception, match="closed"):
+        first.con.execute("SELECT 1")
+    # through the API: a failing request (404) and then a good one, each on a working cursor
+    token = _login(client, "ana", "correct horse")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/customers/nobody", headers=headers).status_code == 404
+    assert client.get("/api/me", headers=headers).status_code == 200
 
 
 def test_garbage_tokens_are_refused(client: TestClient) -> None:

@@ -20,6 +20,7 @@ logged-in browser act (OWASP's CSRF defence in depth).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskseg import __version__
-from riskseg.api.auth import AuthError, LoginLimiter, User, login, user_for_token
+from riskseg.api.auth import AuthError, LoginLimiter, TokenCache, User, login, user_for_token
 from riskseg.store.store import Store
 
 
@@ -78,12 +79,24 @@ SESSION_COOKIE = "riskseg_session"
 
 
 class StoreHolder:
-    """The app's one store, opened on first use; each request works on a cursor of it."""
+    """The app's one store, opened on first use; each request works on a cursor of it.
+
+    A request's cursor comes from a small pool and goes back to it when the request ends
+    well: opening a cursor and setting it up is a statement's worth of CPU, paid once per
+    cursor instead of once per request. A request that fails hands its cursor back closed,
+    so no half-done state of one request reaches the next. Transactions are per statement
+    (or :meth:`Store.transaction`), so a pooled cursor sees every commit, like a new one.
+    """
+
+    #: cursors kept for reuse (the server runs at most about this many requests at once)
+    POOL = 32
 
     def __init__(self, settings: ApiSettings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store
         self._owned = store is None
+        self._idle: list[Store] = []
+        self._lock = threading.Lock()
 
     def get(self) -> Store:
         if self.store is None:
@@ -91,24 +104,45 @@ class StoreHolder:
         return self.store
 
     def cursor(self) -> Store:
+        """A cursor of its own (a run's thread, an error page): the caller closes it."""
         return self.get().cursor()
 
+    def lease(self) -> Store:
+        """A cursor for one request: give it back with :meth:`release`."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self.cursor()
+
+    def release(self, cursor: Store, *, reuse: bool) -> None:
+        with self._lock:
+            if reuse and self.store is not None and len(self._idle) < self.POOL:
+                self._idle.append(cursor)
+                return
+        cursor.close()
+
     def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for cursor in idle:
+            cursor.close()
         if self._owned and self.store is not None:
             self.store.close()
             self.store = None
 
 
 async def _store(request: Request) -> AsyncIterator[Store]:
-    # async, so that opening and closing the cursor (a fraction of a millisecond) run on
-    # the event loop instead of two trips through the thread pool per request; the
-    # statements themselves run in the route's (sync) thread
+    # async, so that leasing and giving back the cursor run on the event loop instead of
+    # two trips through the thread pool per request; the statements themselves run in the
+    # route's (sync) thread
     holder: StoreHolder = request.app.state.store
-    store = holder.cursor()
+    store = holder.lease()
     try:
         yield store
-    finally:
-        store.close()
+    except BaseException:
+        holder.release(store, reuse=False)
+        raise
+    holder.release(store, reuse=True)
 
 
 StoreDep = Annotated[Store, Depends(_store)]
@@ -133,20 +167,25 @@ def same_origin(request: Request) -> bool:
     return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
 
 
+def _tokens(request: Request) -> TokenCache:
+    cache: TokenCache = request.app.state.token_cache
+    return cache
+
+
 def _user(
     request: Request,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        return user_for_token(store, credentials.credentials, now=now())
+        return user_for_token(store, credentials.credentials, now=now(), cache=_tokens(request))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         if request.method not in _SAFE_METHODS and not same_origin(request):
             raise HTTPException(
                 403, "a change sent with the session cookie must come from this server's pages"
             )
-        return user_for_token(store, cookie, now=now())
+        return user_for_token(store, cookie, now=now(), cache=_tokens(request))
     raise HTTPException(
         401,
         "log in first: POST /api/login, then send Authorization: Bearer <token>",
@@ -252,6 +291,7 @@ def create_app(settings: ApiSettings, *, store: Store | None = None) -> FastAPI:
     # the latest run's customer list, in memory (riskseg.portfolio.listing)
     app.state.customer_indexes = CustomerIndexes()
     app.state.jobs = RunJobs(holder.cursor, clock=now, after=_webhooks_after(settings))
+    app.state.token_cache = TokenCache()
     app.state.login_limiter = LoginLimiter(
         attempts=settings.login_attempts, window_s=settings.login_window_s
     )

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -117,6 +118,7 @@ def remove_user(store: Store, username: str) -> int:
         ).fetchall()[0][0]
         con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
         con.execute("DELETE FROM users WHERE username = ?", [username])
+    _tokens_changed()
     return int(revoked)
 
 
@@ -164,6 +166,69 @@ def login(
 def revoke_token(store: Store, token: str) -> None:
     """Forget a token (logging out); an unknown token is no error."""
     store.con.execute("DELETE FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
+    _tokens_changed()
+
+
+#: bumped by every change of this process to who holds which token (:class:`TokenCache`)
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def _tokens_changed() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+class TokenCache:
+    """Who holds a token, remembered by the server for ``ttl_s`` seconds.
+
+    The token check is a statement of its own, about a millisecond of CPU, asked for every
+    request; most requests of a dashboard or a script come with a token seen a moment ago.
+    Removing a user and revoking a token (logging out) through riskseg clear the cache at
+    once, and while the server runs no other process can open its store, so the seconds
+    only matter for rows changed by hand, in SQL, on a store the caller shares with the
+    app (``create_app(store=...)``): those take effect within ``ttl_s``.
+
+    >>> from datetime import datetime
+    >>> from riskseg import Store
+    >>> cache = TokenCache(ttl_s=10)
+    >>> day = datetime(2026, 1, 1)
+    >>> with Store(":memory:") as store:
+    ...     add_user(store, "ana", password="correct horse", role="finance", now=day)
+    ...     token, _ = issue_token(store, "ana", now=day, days=1)
+    ...     print(user_for_token(store, token, now=day, cache=cache).role)
+    ...     revoke_token(store, token)
+    ...     try:
+    ...         user_for_token(store, token, now=day, cache=cache)
+    ...     except AuthError as exc:
+    ...         print(exc)
+    finance
+    the token is unknown, expired or revoked: log in again
+    """
+
+    def __init__(self, *, ttl_s: float = 10.0, size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        # digest -> (user, expires_at, when it was read (monotonic), _generation then)
+        self._found: dict[str, tuple[User, datetime, float, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str, now: datetime) -> User | None:
+        with self._lock:
+            found = self._found.get(digest)
+        if found is None:
+            return None
+        user, expires, read, generation = found
+        if generation != _generation or time.monotonic() - read > self.ttl_s or now >= expires:
+            return None
+        return user
+
+    def put(self, digest: str, user: User, expires: datetime, generation: int) -> None:
+        with self._lock:
+            if len(self._found) >= self.size:
+                self._found.clear()
+            self._found[digest] = (user, expires, time.monotonic(), generation)
 
 
 class LoginLimiter:
@@ -214,24 +279,36 @@ class LoginLimiter:
             self._failures.pop(f"user:{username}", None)
 
 
-def user_for_token(store: Store, token: str, *, now: datetime) -> User:
+def user_for_token(
+    store: Store, token: str, *, now: datetime, cache: TokenCache | None = None
+) -> User:
     """The user a token belongs to; refuses unknown, expired and removed users' tokens.
 
-    Asked of the store every time, so a removed user or a revoked token stops working at
-    once; when the token was last used is written at most once a minute (:func:`_touch`).
+    Asked of the store, or of ``cache`` (the server's) when it read the token a moment
+    ago; a user removed or a token revoked through riskseg stops working at once either
+    way. When the token was last used is written at most once a minute (:func:`_touch`).
     """
     digest = _token_hash(token)
+    if cache is not None:
+        found = cache.get(digest, now)
+        if found is not None:
+            return found
+    generation = _generation  # read before the store: a change meanwhile voids the entry
     rows = store.con.execute(
-        "SELECT u.username, u.role, t.last_used_at FROM api_tokens t JOIN users u "
-        "USING (username) WHERE t.token_hash = ? AND t.expires_at > ? AND NOT u.disabled",
+        "SELECT u.username, u.role, t.last_used_at, t.expires_at FROM api_tokens t "
+        "JOIN users u USING (username) "
+        "WHERE t.token_hash = ? AND t.expires_at > ? AND NOT u.disabled",
         [digest, now],
     ).fetchall()
     if not rows:
         raise AuthError("the token is unknown, expired or revoked: log in again")
-    username, role, last_used = rows[0]
+    username, role, last_used, expires = rows[0]
     if last_used is None or last_used < now - timedelta(minutes=1):
         _touch(store, digest, now)
-    return User(str(username), str(role))
+    user = User(str(username), str(role))
+    if cache is not None:
+        cache.put(digest, user, expires, generation)
+    return user
 
 
 def _touch(store: Store, digest: str, now: datetime) -> None:

@@ -83,7 +83,7 @@ def page_user(request: Request, store: StoreDep) -> User:
     if not token:
         raise LoginRequired(_where(request))
     try:
-        return user_for_token(store, token, now=now())
+        return user_for_token(store, token, now=now(), cache=request.app.state.token_cache)
     except AuthError:
         raise LoginRequired(_where(request)) from None
 
@@ -98,7 +98,7 @@ def page_user_or_none(request: Request) -> User | None:
         return None
     store = request.app.state.store.cursor()
     try:
-        return user_for_token(store, token, now=now())
+        return user_for_token(store, token, now=now(), cache=request.app.state.token_cache)
     except AuthError:
         return None
     finally:
