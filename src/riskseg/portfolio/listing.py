@@ -19,7 +19,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 
 from riskseg.errors import InputError
 from riskseg.portfolio.customers import SORTS, CustomerPage, _check_page
+from riskseg.portfolio.search import SearchIndex
 from riskseg.portfolio.summary import RunInfo, run_info
 from riskseg.store.store import Store
 
@@ -91,12 +91,8 @@ class CustomerIndex:
     #: what the index was built from: the run and the latest import (the names)
     version: tuple[int, int]
     table: pa.Table
-    #: lower-case "id name" of each row in the table's order (its rowid is the row number),
-    #: what a search looks in: a table ``rows (s)`` of a private in-memory DuckDB database
-    #: with one thread. DuckDB's ``contains`` was chosen over Arrow's ``match_substring``,
-    #: which took about three times the CPU at 1M customers when measured side by side, and
-    #: it leaves the GIL free (make bench-api's "list, search a name" is the route's cost)
-    search: duckdb.DuckDBPyConnection
+    #: the search of each row's lower-case "id name" (:mod:`riskseg.portfolio.search`)
+    search: SearchIndex
     orders: dict[tuple[str, bool], npt.NDArray[np.int64]] = field(default_factory=dict)
     segments: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,10 +115,7 @@ class CustomerIndex:
             table.column("customer_id"), pc.fill_null(table.column("name"), ""), " "
         )
         # lower-cased as Python's str.lower lowers the query (Arrow's utf8_lower: Unicode)
-        search_rows = pa.table({"s": pc.utf8_lower(joined)})  # noqa: F841 (read by the SQL)
-        search = duckdb.connect(config={"threads": 1})
-        search.execute("CREATE TABLE rows AS SELECT * FROM search_rows")
-        return cls(run_id, version, table, search)
+        return cls(run_id, version, table, SearchIndex.build(pc.utf8_lower(joined)))
 
     def _order(self, sort: str, descending: bool) -> npt.NDArray[np.int64]:
         key = (sort, descending)
@@ -153,19 +146,6 @@ class CustomerIndex:
                     self.segments[segment] = found
         return found
 
-    def _matches(self, q: str) -> npt.NDArray[np.bool_]:
-        """Which rows hold ``q`` (plain text, as customer_list's strpos: no patterns)."""
-        con = self.search.cursor()
-        try:
-            hits = con.execute(
-                "SELECT rowid AS i FROM rows WHERE contains(s, ?)", [q.lower()]
-            ).fetchnumpy()["i"]
-        finally:
-            con.close()
-        found = np.zeros(self.table.num_rows, dtype=np.bool_)
-        found[np.asarray(hits, dtype=np.int64)] = True
-        return found
-
     def page(
         self,
         *,
@@ -183,7 +163,7 @@ class CustomerIndex:
         order = self._order(sort, descending)
         keep = self._segment(segment) if segment else None
         if q:
-            found = self._matches(q)
+            found = self.search.matches(q)
             keep = found if keep is None else keep & found
         if keep is not None:
             order = order[keep[order]]
