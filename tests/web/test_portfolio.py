@@ -376,3 +376,34 @@ def test_a_profiles_actions_and_history_are_what_the_store_orders(store: riskseg
             [customer, run.run_id],
         )
         assert profile.scores["risk_score"] == score
+
+
+def test_the_servers_view_of_the_latest_run_follows_every_write(
+    store: riskseg.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskseg.portfolio import listing
+
+    clock = [1000.0]
+    monkeypatch.setattr(listing.time, "monotonic", lambda: clock[0])
+    indexes = portfolio.CustomerIndexes()
+    state = indexes.state(store)
+    assert state is not None
+    before = state.latest_import
+
+    def add_import() -> None:
+        store.con.execute(
+            "INSERT INTO import_log SELECT max(import_id) + 1, now(), now(), 't', 'csv', "
+            "'customers', NULL, NULL, 0, 0, 0, 0, 0, NULL, 'test' FROM import_log"
+        )
+
+    # written by hand in SQL: seen once the last read is a second old
+    add_import()
+    assert indexes.state(store) is state
+    clock[0] += 1.5
+    seen = indexes.state(store)
+    assert seen is not None and seen.latest_import == before + 1
+    # written in a transaction of riskseg's (imports, runs, actions): seen at once
+    with store.transaction():
+        add_import()
+    seen = indexes.state(store)
+    assert seen is not None and seen.latest_import == before + 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,32 @@ from riskseg.store import order_days
 from riskseg.store.migrations import current_version, migrate
 
 DEFAULT_DB = "riskseg.duckdb"
+
+# the number of transactions riskseg has ended in this process (see commits())
+_commits = 0
+_commits_lock = threading.Lock()
+
+
+def commits() -> int:
+    """How many transactions riskseg's writers (imports, runs, actions) have ended in this
+    process: what a cache of the store compares to know it may be stale.
+
+    >>> before = commits()
+    >>> with Store(":memory:") as store, store.transaction() as con:
+    ...     _ = con.execute("CREATE TABLE t (x INTEGER)")
+    >>> commits() > before
+    True
+    """
+    return _commits
+
+
+def ended_transaction() -> None:
+    """Count a transaction as ended (committed or rolled back): :func:`commits`."""
+    global _commits
+    with _commits_lock:
+        _commits += 1
+
+
 DEFAULT_MEMORY_LIMIT = "3GB"
 
 #: The date column that tells what period a table covers (shown by ``riskseg status``).
@@ -189,8 +216,10 @@ class Store:
             yield self.con
         except BaseException:
             self.con.execute("ROLLBACK")
+            ended_transaction()
             raise
         self.con.execute("COMMIT")
+        ended_transaction()
 
     # -- derived data --------------------------------------------------------------------
     def refresh_order_days(self, customers: str | None = None) -> None:
