@@ -30,8 +30,10 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from riskseg import __version__
 from riskseg.api.auth import AuthError, LoginLimiter, TokenCache, User, login, user_for_token
@@ -172,25 +174,42 @@ def _tokens(request: Request) -> TokenCache:
     return cache
 
 
-def _user(
+async def _user(
     request: Request,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    # async: a token read a moment ago is answered from the server's cache on the event
+    # loop, and only an unknown one costs a trip through the thread pool to the store
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        return user_for_token(store, credentials.credentials, now=now(), cache=_tokens(request))
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
+        token = credentials.credentials
+    else:
+        token = request.cookies.get(SESSION_COOKIE) or ""
+        if not token:
+            raise HTTPException(
+                401,
+                "log in first: POST /api/login, then send Authorization: Bearer <token>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if request.method not in _SAFE_METHODS and not same_origin(request):
             raise HTTPException(
                 403, "a change sent with the session cookie must come from this server's pages"
             )
-        return user_for_token(store, cookie, now=now(), cache=_tokens(request))
-    raise HTTPException(
-        401,
-        "log in first: POST /api/login, then send Authorization: Bearer <token>",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    cache, clock = _tokens(request), now()
+    found = cache.user(token, clock)
+    if found is not None:
+        return found
+    return await run_in_threadpool(user_for_token, store, token, now=clock, cache=cache)
+
+
+_JSON = TypeAdapter(dict[str, Any])
+
+
+def json_response(content: dict[str, Any]) -> Response:
+    """``content`` as FastAPI would send a route's ``dict`` (the same serializer), written
+    in the route's own thread: a route that returns a plain dict has it checked and written
+    in another trip through the thread pool."""
+    return Response(_JSON.dump_json(content), media_type="application/json")
 
 
 UserDep = Annotated[User, Depends(_user)]

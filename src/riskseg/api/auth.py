@@ -214,6 +214,10 @@ class TokenCache:
         self._found: dict[str, tuple[User, datetime, float, int]] = {}
         self._lock = threading.Lock()
 
+    def user(self, token: str, now: datetime) -> User | None:
+        """The user of ``token`` if it was read a moment ago (no statement), else ``None``."""
+        return self.get(_token_hash(token), now)
+
     def get(self, digest: str, now: datetime) -> User | None:
         with self._lock:
             found = self._found.get(digest)

@@ -13,8 +13,9 @@ from dataclasses import fields
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 
-from riskseg.api.app import PageQuery, StoreDep, UserDep, require
+from riskseg.api.app import PageQuery, StoreDep, UserDep, json_response, require
 from riskseg.api.auth import PERSONAL_DATA_ROLES
 from riskseg.errors import InputError
 from riskseg.portfolio import CustomerIndexes, customer_profile
@@ -33,7 +34,7 @@ SortKey = Literal[
 ]
 
 
-@router.get("/customers")
+@router.get("/customers", response_model=dict[str, Any])
 def customers(
     request: Request,
     store: StoreDep,
@@ -46,12 +47,14 @@ def customers(
     order: Literal["asc", "desc"] = "desc",
     page: PageQuery = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> Response:
     """The latest run's customers, one page at a time, with the total that match."""
     indexes: CustomerIndexes = request.app.state.customer_indexes
     latest = indexes.latest(store)
     if latest is None:
-        return {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
+        return json_response(
+            {"run": None, "total": 0, "page": page, "page_size": page_size, "items": []}
+        )
     state = latest[0]
     found = indexes.page(
         store,
@@ -64,17 +67,19 @@ def customers(
         page=page,
         page_size=page_size,
     )
-    return {
-        "run": state.run,
-        "total": found.total,
-        "page": found.page,
-        "page_size": found.page_size,
-        "items": found.items,
-    }
+    return json_response(
+        {
+            "run": state.run,
+            "total": found.total,
+            "page": found.page,
+            "page_size": found.page_size,
+            "items": found.items,
+        }
+    )
 
 
-@router.get("/customers/{customer_id}")
-def customer(customer_id: str, request: Request, store: StoreDep, user: UserDep) -> dict[str, Any]:
+@router.get("/customers/{customer_id}", response_model=dict[str, Any])
+def customer(customer_id: str, request: Request, store: StoreDep, user: UserDep) -> Response:
     """One customer: attributes, the latest run's scores with the reasons and basis of each,
     the signals, segments and their history over runs, the actions with their audit trail,
     and the contacts on the Loyalty Matrix (names and e-mails only for some roles)."""
@@ -90,7 +95,7 @@ def customer(customer_id: str, request: Request, store: StoreDep, user: UserDep)
     # one level only: asdict would copy every nested list and dict again (2 ms at 120
     # signals); the run is a dataclass, which the response's serializer writes as an object
     shallow = {f.name: getattr(profile, f.name) for f in fields(profile)}
-    return {**shallow, "personal_data_hidden": not personal}
+    return json_response({**shallow, "personal_data_hidden": not personal})
 
 
 @router.delete("/contacts/{contact_id}")
