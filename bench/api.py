@@ -587,8 +587,7 @@ def measure_choices(db: Path, n: int, samples: int = 50) -> list[dict[str, Any]]
     ms (median over random customers or words): one customer's signals from the Arrow file
     against the Parquet row group, and a search through the distinct words of the ids and
     names (riskseg.portfolio.search) against DuckDB's ``contains`` over every row, the scan
-    it replaced (which had been chosen over Arrow's ``match_substring``, three times slower
-    when compared)."""
+    it replaced."""
     import pyarrow.parquet as pq
 
     import riskseg

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 import riskseg
-from riskseg.api import ApiSettings, create_app
-from riskseg.api import auth
+from riskseg.api import ApiSettings, auth, create_app
 from riskseg.api.app import StoreHolder
 from riskseg.api.auth import (
     ROLES,

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from riskseg.errors import InputError, RisksegError
-from riskseg.store.store import Store
+from riskseg.store.store import Store, changed, changes
 
 #: every role a user may have; the department roles match the actions' owners
 ROLES: tuple[str, ...] = ("admin", "finance", "sales", "service", "management", "viewer")
@@ -118,7 +118,6 @@ def remove_user(store: Store, username: str) -> int:
         ).fetchall()[0][0]
         con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
         con.execute("DELETE FROM users WHERE username = ?", [username])
-    _tokens_changed()
     return int(revoked)
 
 
@@ -166,18 +165,7 @@ def login(
 def revoke_token(store: Store, token: str) -> None:
     """Forget a token (logging out); an unknown token is no error."""
     store.con.execute("DELETE FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
-    _tokens_changed()
-
-
-#: bumped by every change of this process to who holds which token (:class:`TokenCache`)
-_generation = 0
-_generation_lock = threading.Lock()
-
-
-def _tokens_changed() -> None:
-    global _generation
-    with _generation_lock:
-        _generation += 1
+    changed()
 
 
 class TokenCache:
@@ -210,7 +198,7 @@ class TokenCache:
     def __init__(self, *, ttl_s: float = 10.0, size: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.size = size
-        # digest -> (user, expires_at, when it was read (monotonic), _generation then)
+        # digest -> (user, expires_at, when it was read (monotonic), changes() before the read)
         self._found: dict[str, tuple[User, datetime, float, int]] = {}
         self._lock = threading.Lock()
 
@@ -224,7 +212,7 @@ class TokenCache:
         if found is None:
             return None
         user, expires, read, generation = found
-        if generation != _generation or time.monotonic() - read > self.ttl_s or now >= expires:
+        if generation != changes() or time.monotonic() - read > self.ttl_s or now >= expires:
             return None
         return user
 
@@ -297,7 +285,7 @@ def user_for_token(
         found = cache.get(digest, now)
         if found is not None:
             return found
-    generation = _generation  # read before the store: a change meanwhile voids the entry
+    generation = changes()  # read before the store: a change meanwhile voids the entry
     rows = store.con.execute(
         "SELECT u.username, u.role, t.last_used_at, t.expires_at FROM api_tokens t "
         "JOIN users u USING (username) "

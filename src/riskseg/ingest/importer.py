@@ -22,7 +22,7 @@ from riskseg.ingest import sources, validate
 from riskseg.ingest.convert import lit
 from riskseg.ingest.mapping import Mapping, TableMapping, load_mapping
 from riskseg.ingest.sources import Staged, TextOptions
-from riskseg.store.store import Store, ended_transaction, quote_ident
+from riskseg.store.store import Store, changed, quote_ident
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -372,7 +372,7 @@ def _import_unit(
             con.execute("ROLLBACK")
             raise
         finally:
-            ended_transaction()
+            changed()
             _drop_temp(store, name)
     notify(label, "done")
     return rep

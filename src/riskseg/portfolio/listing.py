@@ -29,7 +29,7 @@ from riskseg.errors import InputError
 from riskseg.portfolio.customers import SORTS, CustomerPage, _check_page
 from riskseg.portfolio.search import SearchIndex
 from riskseg.portfolio.summary import RunInfo, run_info
-from riskseg.store.store import Store, commits
+from riskseg.store.store import Store, changes
 
 #: what the server's caches are checked against, in one statement (a UNION of two bare
 #: scans; make bench-api's "where the time goes" shows its cost): every run's as_of (the
@@ -190,7 +190,7 @@ class CustomerIndexes:
         self._lock = threading.Lock()
         self._index: CustomerIndex | None = None
         self._run_info: tuple[tuple[int, int], RunInfo] | None = None
-        # (commits() before the read, when it was read (monotonic), the state)
+        # (changes() before the read, when it was read (monotonic), the state)
         self._state: tuple[int, float, StoreState | None] | None = None
 
     def state(self, store: Store) -> StoreState | None:
@@ -203,11 +203,11 @@ class CustomerIndexes:
         seen = self._state
         if (
             seen is not None
-            and seen[0] == commits()
+            and seen[0] == changes()
             and time.monotonic() - seen[1] < self.STATE_TTL_S
         ):
             return seen[2]
-        before = commits()  # a commit during the read voids what it read
+        before = changes()  # a commit during the read voids what it read
         found = store_state(store)
         self._state = (before, time.monotonic(), found)
         return found

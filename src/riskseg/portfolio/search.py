@@ -2,9 +2,8 @@
 
 What is searched is each row's ``"<customer id> <name>"``, lower-cased, for a plain piece of
 text (``%`` and ``_`` are no patterns), as :func:`riskseg.portfolio.customer_list` does it in
-SQL. A scan of every row costs tens of milliseconds at 1M customers however it is done
-(``make bench-api`` measures DuckDB's ``contains`` against Arrow's ``match_substring``), and
-under twenty users that is the slowest request of all. So the rows are cut into their words
+SQL. A scan of every row (DuckDB's ``contains``) was the slowest request of all under twenty
+users at 1M customers; ``make bench-api`` times this index against it. So the rows are cut into their words
 once, and a search looks through the distinct words instead:
 
 - a query without a space is in a row exactly when it is in one of the row's words (a

@@ -21,29 +21,30 @@ from riskseg.store.migrations import current_version, migrate
 
 DEFAULT_DB = "riskseg.duckdb"
 
-# the number of transactions riskseg has ended in this process (see commits())
-_commits = 0
-_commits_lock = threading.Lock()
+# the number of writes riskseg has ended in this process (see changes())
+_changes = 0
+_changes_lock = threading.Lock()
 
 
-def commits() -> int:
-    """How many transactions riskseg's writers (imports, runs, actions) have ended in this
-    process: what a cache of the store compares to know it may be stale.
+def changes() -> int:
+    """How many writes riskseg (imports, runs, actions, users and tokens) has ended in this
+    process: what the server's caches of the store compare to know they may be stale.
 
-    >>> before = commits()
+    >>> before = changes()
     >>> with Store(":memory:") as store, store.transaction() as con:
     ...     _ = con.execute("CREATE TABLE t (x INTEGER)")
-    >>> commits() > before
+    >>> changes() > before
     True
     """
-    return _commits
+    return _changes
 
 
-def ended_transaction() -> None:
-    """Count a transaction as ended (committed or rolled back): :func:`commits`."""
-    global _commits
-    with _commits_lock:
-        _commits += 1
+def changed() -> None:
+    """Count a write as ended (committed or rolled back) for :func:`changes`; every
+    :meth:`Store.transaction` does."""
+    global _changes
+    with _changes_lock:
+        _changes += 1
 
 
 DEFAULT_MEMORY_LIMIT = "3GB"
@@ -216,10 +217,10 @@ class Store:
             yield self.con
         except BaseException:
             self.con.execute("ROLLBACK")
-            ended_transaction()
+            changed()
             raise
         self.con.execute("COMMIT")
-        ended_transaction()
+        changed()
 
     # -- derived data --------------------------------------------------------------------
     def refresh_order_days(self, customers: str | None = None) -> None:
